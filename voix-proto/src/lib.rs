@@ -1,0 +1,10 @@
+//! The Voix protocol.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod name;
+
+pub use name::{
+    MAX_NICK_LEN, MAX_REAL_NAME_LEN, MAX_ROOM_LEN, MAX_VERSION_LEN, NameError, NameKey, Nick,
+    RealName, Room, Text, Version,
+};

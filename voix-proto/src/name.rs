@@ -1,0 +1,384 @@
+//! Validated names and texts: nicknames, rooms, real names, versions and
+//! message text.
+//!
+//! Every type here checks its contents once, at construction, so that a
+//! value that exists is always valid on the wire and encoding never fails.
+//! Each type borrows when it can (`Nick<'a>` over a parsed line costs no
+//! allocation) and owns when it must ([`Nick::into_owned`]).
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Longest nickname, in bytes of UTF-8.
+pub const MAX_NICK_LEN: usize = 32;
+/// Longest room name, in bytes of UTF-8, counting the leading `#`.
+pub const MAX_ROOM_LEN: usize = 50;
+/// Longest real name, in bytes of UTF-8 (the part between the quotes).
+pub const MAX_REAL_NAME_LEN: usize = 64;
+/// Longest client version string, in bytes.
+pub const MAX_VERSION_LEN: usize = 32;
+
+/// Why a nickname, room, real name, version or text was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// The nickname is empty.
+    #[error("nickname is empty")]
+    EmptyNick,
+    /// The nickname is longer than [`MAX_NICK_LEN`].
+    #[error("nickname is longer than {MAX_NICK_LEN} bytes")]
+    NickTooLong,
+    /// The nickname starts with `#`, which would make it look like a room.
+    #[error("nickname may not start with '#'")]
+    NickStartsWithHash,
+    /// The nickname contains a character that is not allowed.
+    #[error("nickname may not contain {0:?}")]
+    NickChar(char),
+    /// The room name does not start with `#`.
+    #[error("room name must start with '#'")]
+    RoomWithoutHash,
+    /// The room name is just `#`.
+    #[error("room name is empty after '#'")]
+    EmptyRoom,
+    /// The room name is longer than [`MAX_ROOM_LEN`].
+    #[error("room name is longer than {MAX_ROOM_LEN} bytes")]
+    RoomTooLong,
+    /// The room name contains a character that is not allowed.
+    #[error("room name may not contain {0:?}")]
+    RoomChar(char),
+    /// The real name is longer than [`MAX_REAL_NAME_LEN`].
+    #[error("real name is longer than {MAX_REAL_NAME_LEN} bytes")]
+    RealNameTooLong,
+    /// The real name contains a character that is not allowed.
+    #[error("real name may not contain {0:?}")]
+    RealNameChar(char),
+    /// The version is empty, too long, or has a character other than
+    /// ASCII letters, digits, `.`, `-` and `+`.
+    #[error("version must be 1 to {MAX_VERSION_LEN} of A-Z a-z 0-9 . - +")]
+    BadVersion,
+    /// The message text is empty.
+    #[error("message text is empty")]
+    EmptyText,
+    /// The message text contains CR, LF or NUL.
+    #[error("message text may not contain {0:?}")]
+    TextChar(char),
+}
+
+/// Characters no name may contain: whitespace, controls, and the separators
+/// of the line format (`"`, `:` and `,`).
+fn is_forbidden_in_name(c: char) -> bool {
+    c.is_whitespace() || c.is_control() || matches!(c, '"' | ':' | ',')
+}
+
+/// Finds the first character of `s` that `forbidden` rejects, checking
+/// ASCII bytes without decoding.
+fn first_forbidden(s: &str, forbidden: impl Fn(char) -> bool) -> Option<char> {
+    if s.is_ascii() {
+        s.bytes().map(char::from).find(|&c| forbidden(c))
+    } else {
+        s.chars().find(|&c| forbidden(c))
+    }
+}
+
+/// Lower-cases `s` for case-insensitive comparison, borrowing when it is
+/// already lower-case ASCII.
+fn fold_case(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(|b| !b.is_ascii_uppercase() && b.is_ascii()) {
+        Cow::Borrowed(s)
+    } else if s.is_ascii() {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Owned(s.to_lowercase())
+    }
+}
+
+macro_rules! validated_str {
+    ($(#[$doc:meta])* $name:ident, $check:path) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name<'a>(Cow<'a, str>);
+
+        impl<'a> $name<'a> {
+            /// Validates `s`, borrowing it.
+            pub fn new(s: &'a str) -> Result<Self, NameError> {
+                $check(s)?;
+                Ok(Self(Cow::Borrowed(s)))
+            }
+
+            /// Validates an owned string.
+            pub fn from_string(s: String) -> Result<$name<'static>, NameError> {
+                $check(&s)?;
+                Ok($name(Cow::Owned(s)))
+            }
+
+            /// The validated text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// A copy that owns its text and so outlives the input.
+            pub fn into_owned(self) -> $name<'static> {
+                $name(Cow::Owned(self.0.into_owned()))
+            }
+
+            /// A borrowed view of this value.
+            pub fn borrowed(&self) -> $name<'_> {
+                $name(Cow::Borrowed(&self.0))
+            }
+        }
+
+        impl fmt::Display for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&*self.0, f)
+            }
+        }
+
+        impl AsRef<str> for $name<'_> {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl<'a> TryFrom<&'a str> for $name<'a> {
+            type Error = NameError;
+            fn try_from(s: &'a str) -> Result<Self, NameError> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $name<'static> {
+            type Error = NameError;
+            fn try_from(s: String) -> Result<Self, NameError> {
+                Self::from_string(s)
+            }
+        }
+
+        impl std::str::FromStr for $name<'static> {
+            type Err = NameError;
+            fn from_str(s: &str) -> Result<Self, NameError> {
+                Self::from_string(s.to_owned())
+            }
+        }
+    };
+}
+
+validated_str!(
+    /// A nickname: 1 to [`MAX_NICK_LEN`] bytes of UTF-8 with no whitespace,
+    /// control characters, `"`, `:` or `,`, not starting with `#`.
+    ///
+    /// Equality is exact; uniqueness on a server is case-insensitive, through
+    /// [`Nick::key`].
+    Nick,
+    check_nick
+);
+
+validated_str!(
+    /// A room name: `#` followed by 1 to [`MAX_ROOM_LEN`]` - 1` bytes with no
+    /// whitespace, control characters, `"`, `:` or `,`.
+    ///
+    /// Equality is exact; rooms are the same room when their [`Room::key`]s
+    /// are equal (`#lobby` is `#Lobby`).
+    Room,
+    check_room
+);
+
+validated_str!(
+    /// A real name, as sent between quotes in `CONNECT`: at most
+    /// [`MAX_REAL_NAME_LEN`] bytes with no `"` and no control characters.
+    /// It may be empty.
+    RealName,
+    check_real_name
+);
+
+validated_str!(
+    /// A client version such as `1.0.0`: 1 to [`MAX_VERSION_LEN`] ASCII
+    /// letters, digits, `.`, `-` or `+`.
+    Version,
+    check_version
+);
+
+validated_str!(
+    /// Message text: non-empty UTF-8 without CR, LF or NUL. It may contain
+    /// `:`, spaces and anything else, and round-trips byte for byte. Its
+    /// length is bounded by the line length limit of the connection.
+    Text,
+    check_text
+);
+
+fn check_nick(s: &str) -> Result<(), NameError> {
+    if s.is_empty() {
+        return Err(NameError::EmptyNick);
+    }
+    if s.len() > MAX_NICK_LEN {
+        return Err(NameError::NickTooLong);
+    }
+    if s.starts_with('#') {
+        return Err(NameError::NickStartsWithHash);
+    }
+    match first_forbidden(s, is_forbidden_in_name) {
+        Some(c) => Err(NameError::NickChar(c)),
+        None => Ok(()),
+    }
+}
+
+fn check_room(s: &str) -> Result<(), NameError> {
+    let Some(name) = s.strip_prefix('#') else {
+        return Err(NameError::RoomWithoutHash);
+    };
+    if name.is_empty() {
+        return Err(NameError::EmptyRoom);
+    }
+    if s.len() > MAX_ROOM_LEN {
+        return Err(NameError::RoomTooLong);
+    }
+    match first_forbidden(name, is_forbidden_in_name) {
+        Some(c) => Err(NameError::RoomChar(c)),
+        None => Ok(()),
+    }
+}
+
+fn check_real_name(s: &str) -> Result<(), NameError> {
+    if s.len() > MAX_REAL_NAME_LEN {
+        return Err(NameError::RealNameTooLong);
+    }
+    match first_forbidden(s, |c| c.is_control() || c == '"') {
+        Some(c) => Err(NameError::RealNameChar(c)),
+        None => Ok(()),
+    }
+}
+
+fn check_version(s: &str) -> Result<(), NameError> {
+    let ok = !s.is_empty()
+        && s.len() <= MAX_VERSION_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+'));
+    if ok { Ok(()) } else { Err(NameError::BadVersion) }
+}
+
+fn check_text(s: &str) -> Result<(), NameError> {
+    if s.is_empty() {
+        return Err(NameError::EmptyText);
+    }
+    match memchr::memchr3(b'\r', b'\n', 0, s.as_bytes()) {
+        Some(i) => Err(NameError::TextChar(char::from(s.as_bytes()[i]))),
+        None => Ok(()),
+    }
+}
+
+impl Nick<'_> {
+    /// The case-folded form used to decide whether two nicknames are the
+    /// same user (`John` and `JOHN` are).
+    pub fn key(&self) -> NameKey {
+        NameKey(fold_case(&self.0).into_owned().into_boxed_str())
+    }
+}
+
+impl Room<'static> {
+    /// `#Lobby`, the room every user joins on connecting and returns to.
+    pub const LOBBY: Room<'static> = Room(Cow::Borrowed("#Lobby"));
+}
+
+impl Room<'_> {
+    /// The case-folded form used to decide whether two room names name the
+    /// same room.
+    pub fn key(&self) -> NameKey {
+        NameKey(fold_case(&self.0).into_owned().into_boxed_str())
+    }
+}
+
+/// The case-folded form of a [`Nick`] or [`Room`], for maps and uniqueness.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NameKey(Box<str>);
+
+impl NameKey {
+    /// The folded text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nick_accepts_the_seed_names_and_unicode() {
+        for n in ["Nickname", "John", "Willy", "Jørgen", "a", "x_y-z.1", &"n".repeat(32)] {
+            assert_eq!(Nick::new(n).map(|n| n.to_string()), Ok(n.to_owned()), "{n}");
+        }
+    }
+
+    #[test]
+    fn nick_refusals_say_why() {
+        let cases = [
+            ("", NameError::EmptyNick),
+            (&*"n".repeat(33), NameError::NickTooLong),
+            ("#John", NameError::NickStartsWithHash),
+            ("Jo hn", NameError::NickChar(' ')),
+            ("Jo\"hn", NameError::NickChar('"')),
+            ("Jo:hn", NameError::NickChar(':')),
+            ("Jo,hn", NameError::NickChar(',')),
+            ("Jo\u{7}hn", NameError::NickChar('\u{7}')),
+            ("Jo\u{a0}hn", NameError::NickChar('\u{a0}')),
+        ];
+        for (input, err) in cases {
+            assert_eq!(Nick::new(input), Err(err), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn nick_keys_fold_case() {
+        let a = Nick::new("John").unwrap();
+        let b = Nick::new("jOHN").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.key(), b.key());
+        assert_eq!(Nick::new("ÆBLE").unwrap().key(), Nick::new("æble").unwrap().key());
+    }
+
+    #[test]
+    fn room_rules() {
+        assert!(Room::new("#TurboRoom").is_ok());
+        assert_eq!(Room::new("Lobby"), Err(NameError::RoomWithoutHash));
+        assert_eq!(Room::new("#"), Err(NameError::EmptyRoom));
+        assert_eq!(Room::new("#a b"), Err(NameError::RoomChar(' ')));
+        assert_eq!(Room::new("#a,b"), Err(NameError::RoomChar(',')));
+        assert_eq!(Room::new(&format!("#{}", "r".repeat(49))).map(|r| r.as_str().len()), Ok(50));
+        assert_eq!(Room::new(&format!("#{}", "r".repeat(50))), Err(NameError::RoomTooLong));
+        assert_eq!(Room::LOBBY.key(), Room::new("#lobby").unwrap().key());
+    }
+
+    #[test]
+    fn text_keeps_colons_and_spaces_but_not_line_breaks() {
+        assert!(Text::new("Hey: you : there  ").is_ok());
+        assert_eq!(Text::new(""), Err(NameError::EmptyText));
+        assert_eq!(Text::new("a\rb"), Err(NameError::TextChar('\r')));
+        assert_eq!(Text::new("a\nb"), Err(NameError::TextChar('\n')));
+        assert_eq!(Text::new("a\0b"), Err(NameError::TextChar('\0')));
+    }
+
+    #[test]
+    fn real_name_and_version() {
+        assert!(RealName::new("Real Name").is_ok());
+        assert!(RealName::new("").is_ok());
+        assert_eq!(RealName::new("a\"b"), Err(NameError::RealNameChar('"')));
+        assert!(Version::new("1.0.0").is_ok());
+        assert!(Version::new("2.1.0-rc.1+build5").is_ok());
+        assert_eq!(Version::new("1 0"), Err(NameError::BadVersion));
+        assert_eq!(Version::new(""), Err(NameError::BadVersion));
+    }
+
+    #[test]
+    fn borrowed_values_do_not_allocate_and_owned_ones_outlive_input() {
+        let owned: Nick<'static> = {
+            let s = String::from("John");
+            Nick::new(&s).unwrap().into_owned()
+        };
+        assert_eq!(owned.as_str(), "John");
+        assert!(matches!(Nick::new("John").unwrap().0, Cow::Borrowed(_)));
+    }
+}
