@@ -3,6 +3,8 @@
 #![deny(missing_docs)]
 
 mod name;
+pub mod voice;
+pub mod wire;
 
 pub use name::{
     MAX_NICK_LEN, MAX_REAL_NAME_LEN, MAX_ROOM_LEN, MAX_VERSION_LEN, NameError, NameKey, Nick,

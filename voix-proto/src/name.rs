@@ -255,8 +255,7 @@ fn check_real_name(s: &str) -> Result<(), NameError> {
 fn check_version(s: &str) -> Result<(), NameError> {
     let ok = !s.is_empty()
         && s.len() <= MAX_VERSION_LEN
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+'));
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+'));
     if ok { Ok(()) } else { Err(NameError::BadVersion) }
 }
 

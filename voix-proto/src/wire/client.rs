@@ -1,0 +1,197 @@
+//! Lines a client sends to the server.
+
+use bytes::BytesMut;
+use nom::branch::alt;
+use nom::sequence::{delimited, preceded, terminated};
+
+use super::syntax::{
+    self, LineWriter, colon, colon_token, end, quoted, spaces, target_text, token,
+};
+use super::{CommandWord, ParseError, TalkAction};
+use crate::{Nick, RealName, Room, Text, Version};
+
+/// A line from a client to the server, borrowing from the input line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientCommand<'a> {
+    /// `CONNECT: "nick" "Real Name" 1.0.0`: register with the server.
+    Connect {
+        /// The nickname to use; unique on the server, ignoring case.
+        nick: Nick<'a>,
+        /// The user's real name.
+        real_name: RealName<'a>,
+        /// The client's version.
+        version: Version<'a>,
+    },
+    /// `PING: n`: ask the server for a `PONG: n` (to measure round trips).
+    Ping {
+        /// Echoed back unchanged.
+        token: u64,
+    },
+    /// `PONG: n`: answer the server's `PING: n`.
+    Pong {
+        /// The number from the `PING`.
+        token: u64,
+    },
+    /// `JOIN: #room`: move to a room (it is created if it does not exist).
+    Join {
+        /// The room to move to.
+        room: Room<'a>,
+    },
+    /// `MSG #room: text`: say something in the room you are in.
+    RoomMessage {
+        /// The room, which must be the sender's current room.
+        room: Room<'a>,
+        /// What to say.
+        text: Text<'a>,
+    },
+    /// `PRIVMSG nick: text` (or `MSG nick: text`): a private message.
+    PrivateMessage {
+        /// Who it is for.
+        to: Nick<'a>,
+        /// What to say.
+        text: Text<'a>,
+    },
+    /// `TALK nick: action`: request, accept, deny or end a voice call.
+    Talk {
+        /// The other party of the call.
+        peer: Nick<'a>,
+        /// What to do.
+        action: TalkAction,
+    },
+    /// `DISCONNECT`: leave the server now.
+    Disconnect,
+}
+
+impl<'a> ClientCommand<'a> {
+    /// Parses one line (without its line ending), borrowing from it.
+    ///
+    /// Command words and TALK actions are matched ignoring ASCII case.
+    pub fn parse(line: &'a [u8]) -> Result<Self, ParseError> {
+        use CommandWord as W;
+        let (word, rest) = syntax::split_command(line)?;
+        Ok(match word {
+            W::Connect => {
+                let (nick, real_name, version) = syntax::run(
+                    word,
+                    rest,
+                    (
+                        preceded(colon, alt((quoted, token))),
+                        preceded(spaces, quoted),
+                        delimited(spaces, token, end),
+                    ),
+                )?;
+                Self::Connect {
+                    nick: syntax::nick(word, nick)?,
+                    real_name: syntax::name(word, real_name, RealName::new)?,
+                    version: syntax::name(word, version, Version::new)?,
+                }
+            }
+            W::Ping | W::Pong => {
+                let token = syntax::number(word, syntax::run(word, rest, colon_token)?)?;
+                if word == W::Ping { Self::Ping { token } } else { Self::Pong { token } }
+            }
+            W::Join => {
+                Self::Join { room: syntax::room(word, syntax::run(word, rest, colon_token)?)? }
+            }
+            W::Msg | W::PrivMsg => {
+                let (target, text) = syntax::run(word, rest, target_text)?;
+                let text = syntax::text(word, text)?;
+                if word == W::Msg && target.starts_with('#') {
+                    Self::RoomMessage { room: syntax::room(word, target)?, text }
+                } else {
+                    Self::PrivateMessage { to: syntax::nick(word, target)?, text }
+                }
+            }
+            W::Talk => {
+                let (peer, action) = syntax::run(
+                    word,
+                    rest,
+                    (delimited(spaces, token, colon), terminated(token, end)),
+                )?;
+                Self::Talk {
+                    peer: syntax::nick(word, peer)?,
+                    action: TalkAction::from_word(action).ok_or(ParseError::BadTalkAction)?,
+                }
+            }
+            W::Disconnect => {
+                syntax::run(word, rest, end)?;
+                Self::Disconnect
+            }
+            W::Accept
+            | W::NotAccepted
+            | W::NicknameInUse
+            | W::Joined
+            | W::UserList
+            | W::UserJoin
+            | W::UserLeave
+            | W::Voice
+            | W::Error => return Err(ParseError::WrongDirection(word)),
+        })
+    }
+
+    /// The command word of this line.
+    pub fn word(&self) -> CommandWord {
+        match self {
+            Self::Connect { .. } => CommandWord::Connect,
+            Self::Ping { .. } => CommandWord::Ping,
+            Self::Pong { .. } => CommandWord::Pong,
+            Self::Join { .. } => CommandWord::Join,
+            Self::RoomMessage { .. } => CommandWord::Msg,
+            Self::PrivateMessage { .. } => CommandWord::PrivMsg,
+            Self::Talk { .. } => CommandWord::Talk,
+            Self::Disconnect => CommandWord::Disconnect,
+        }
+    }
+
+    /// Appends this line, ending in CRLF, to `out`.
+    pub fn encode(&self, out: &mut BytesMut) {
+        let line = LineWriter::start(out, self.word());
+        match self {
+            Self::Connect { nick, real_name, version } => line
+                .colon("\"")
+                .raw(nick.as_str())
+                .raw("\" \"")
+                .raw(real_name.as_str())
+                .raw("\" ")
+                .raw(version.as_str()),
+            Self::Ping { token } | Self::Pong { token } => line.colon("").number(*token),
+            Self::Join { room } => line.colon(room.as_str()),
+            Self::RoomMessage { room, text } => line.arg(room.as_str()).colon(text.as_str()),
+            Self::PrivateMessage { to, text } => line.arg(to.as_str()).colon(text.as_str()),
+            Self::Talk { peer, action } => line.arg(peer.as_str()).colon(action.as_str()),
+            Self::Disconnect => line,
+        }
+        .finish();
+    }
+
+    /// A copy that owns its data and so outlives the input line.
+    pub fn into_owned(self) -> ClientCommand<'static> {
+        match self {
+            Self::Connect { nick, real_name, version } => ClientCommand::Connect {
+                nick: nick.into_owned(),
+                real_name: real_name.into_owned(),
+                version: version.into_owned(),
+            },
+            Self::Ping { token } => ClientCommand::Ping { token },
+            Self::Pong { token } => ClientCommand::Pong { token },
+            Self::Join { room } => ClientCommand::Join { room: room.into_owned() },
+            Self::RoomMessage { room, text } => {
+                ClientCommand::RoomMessage { room: room.into_owned(), text: text.into_owned() }
+            }
+            Self::PrivateMessage { to, text } => {
+                ClientCommand::PrivateMessage { to: to.into_owned(), text: text.into_owned() }
+            }
+            Self::Talk { peer, action } => ClientCommand::Talk { peer: peer.into_owned(), action },
+            Self::Disconnect => ClientCommand::Disconnect,
+        }
+    }
+}
+
+impl std::fmt::Display for ClientCommand<'_> {
+    /// The line as sent, without its CRLF.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = BytesMut::new();
+        self.encode(&mut out);
+        f.write_str(super::without_crlf(&out))
+    }
+}

@@ -1,0 +1,272 @@
+//! Lines the server sends to a client.
+
+use bytes::BytesMut;
+use nom::sequence::{delimited, terminated};
+
+use super::syntax::{
+    self, LineWriter, colon, colon_text, colon_token, end, spaces, target_text, token,
+};
+use super::{CommandWord, ErrorCode, NickList, ParseError, TalkAction};
+use crate::{Nick, Room, Text};
+
+/// A line from the server to a client, borrowing from the input line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerMessage<'a> {
+    /// `ACCEPT: host`: registration succeeded.
+    Accept {
+        /// The server's name for itself.
+        host: Text<'a>,
+    },
+    /// `NOTACCEPTED: reason`: `CONNECT` was malformed or had an invalid
+    /// nickname, or a command came before `CONNECT`.
+    NotAccepted {
+        /// Why, for people.
+        reason: Text<'a>,
+    },
+    /// `NICKNAMEINUSE: reason`: another user has this nickname.
+    NicknameInUse {
+        /// Why, for people.
+        reason: Text<'a>,
+    },
+    /// `PING: n`: the server checks the connection; answer `PONG: n`.
+    Ping {
+        /// The number to echo.
+        token: u64,
+    },
+    /// `PONG: n`: the answer to a client's `PING: n`.
+    Pong {
+        /// The number from the `PING`.
+        token: u64,
+    },
+    /// `JOINED: #room`: you are now in this room.
+    Joined {
+        /// Your room.
+        room: Room<'a>,
+    },
+    /// `USERLIST #room: a, b, c`: everyone in the room, you included.
+    UserList {
+        /// The room.
+        room: Room<'a>,
+        /// Its users.
+        users: NickList<'a>,
+    },
+    /// `USERJOIN #room: nick`: someone joined your room.
+    UserJoin {
+        /// Your room.
+        room: Room<'a>,
+        /// Who joined.
+        nick: Nick<'a>,
+    },
+    /// `USERLEAVE #room: nick`: someone left your room.
+    UserLeave {
+        /// Your room.
+        room: Room<'a>,
+        /// Who left.
+        nick: Nick<'a>,
+    },
+    /// `MSG sender #room: text`: a message in your room.
+    RoomMessage {
+        /// Who said it.
+        from: Nick<'a>,
+        /// The room.
+        room: Room<'a>,
+        /// What they said.
+        text: Text<'a>,
+    },
+    /// `PRIVMSG sender: text`: a private message to you.
+    PrivateMessage {
+        /// Who sent it.
+        from: Nick<'a>,
+        /// What they said.
+        text: Text<'a>,
+    },
+    /// `TALK nick: action`: what the other party did to a call with you.
+    Talk {
+        /// The other party.
+        peer: Nick<'a>,
+        /// What they did (or, for End, what the server did on their behalf).
+        action: TalkAction,
+    },
+    /// `ERROR CODE: reason`: a command was refused, or the server is about
+    /// to close the connection.
+    Error {
+        /// What went wrong, for programs.
+        code: ErrorCode,
+        /// What went wrong, for people.
+        reason: Text<'a>,
+    },
+}
+
+impl<'a> ServerMessage<'a> {
+    /// Parses one line (without its line ending), borrowing from it.
+    pub fn parse(line: &'a [u8]) -> Result<Self, ParseError> {
+        use CommandWord as W;
+        let (word, rest) = syntax::split_command(line)?;
+        Ok(match word {
+            W::Accept => {
+                Self::Accept { host: syntax::text(word, syntax::run(word, rest, colon_text)?)? }
+            }
+            W::NotAccepted => Self::NotAccepted {
+                reason: syntax::text(word, syntax::run(word, rest, colon_text)?)?,
+            },
+            W::NicknameInUse => Self::NicknameInUse {
+                reason: syntax::text(word, syntax::run(word, rest, colon_text)?)?,
+            },
+            W::Ping | W::Pong => {
+                let token = syntax::number(word, syntax::run(word, rest, colon_token)?)?;
+                if word == W::Ping { Self::Ping { token } } else { Self::Pong { token } }
+            }
+            W::Joined => {
+                Self::Joined { room: syntax::room(word, syntax::run(word, rest, colon_token)?)? }
+            }
+            W::UserList => {
+                let (room, users) = syntax::run(word, rest, target_text)?;
+                Self::UserList {
+                    room: syntax::room(word, room)?,
+                    users: syntax::name(word, users, NickList::parse)?,
+                }
+            }
+            W::UserJoin | W::UserLeave => {
+                let (room, nick) = syntax::run(
+                    word,
+                    rest,
+                    (delimited(spaces, token, colon), terminated(token, end)),
+                )?;
+                let (room, nick) = (syntax::room(word, room)?, syntax::nick(word, nick)?);
+                if word == W::UserJoin {
+                    Self::UserJoin { room, nick }
+                } else {
+                    Self::UserLeave { room, nick }
+                }
+            }
+            W::Msg => {
+                let (from, (room, text)) = syntax::run(
+                    word,
+                    rest,
+                    (delimited(spaces, token, nom::combinator::peek(spaces)), target_text),
+                )?;
+                Self::RoomMessage {
+                    from: syntax::nick(word, from)?,
+                    room: syntax::room(word, room)?,
+                    text: syntax::text(word, text)?,
+                }
+            }
+            W::PrivMsg => {
+                let (from, text) = syntax::run(word, rest, target_text)?;
+                Self::PrivateMessage {
+                    from: syntax::nick(word, from)?,
+                    text: syntax::text(word, text)?,
+                }
+            }
+            W::Talk => {
+                let (peer, action) = syntax::run(
+                    word,
+                    rest,
+                    (delimited(spaces, token, colon), terminated(token, end)),
+                )?;
+                Self::Talk {
+                    peer: syntax::nick(word, peer)?,
+                    action: TalkAction::from_word(action).ok_or(ParseError::BadTalkAction)?,
+                }
+            }
+            W::Error => {
+                let (code, reason) = syntax::run(word, rest, target_text)?;
+                Self::Error {
+                    code: ErrorCode::from_word(code).ok_or(ParseError::UnknownErrorCode)?,
+                    reason: syntax::text(word, reason)?,
+                }
+            }
+            W::Connect | W::Join | W::Disconnect | W::Voice => {
+                return Err(ParseError::WrongDirection(word));
+            }
+        })
+    }
+
+    /// The command word of this line.
+    pub fn word(&self) -> CommandWord {
+        match self {
+            Self::Accept { .. } => CommandWord::Accept,
+            Self::NotAccepted { .. } => CommandWord::NotAccepted,
+            Self::NicknameInUse { .. } => CommandWord::NicknameInUse,
+            Self::Ping { .. } => CommandWord::Ping,
+            Self::Pong { .. } => CommandWord::Pong,
+            Self::Joined { .. } => CommandWord::Joined,
+            Self::UserList { .. } => CommandWord::UserList,
+            Self::UserJoin { .. } => CommandWord::UserJoin,
+            Self::UserLeave { .. } => CommandWord::UserLeave,
+            Self::RoomMessage { .. } => CommandWord::Msg,
+            Self::PrivateMessage { .. } => CommandWord::PrivMsg,
+            Self::Talk { .. } => CommandWord::Talk,
+            Self::Error { .. } => CommandWord::Error,
+        }
+    }
+
+    /// Appends this line, ending in CRLF, to `out`.
+    pub fn encode(&self, out: &mut BytesMut) {
+        let line = LineWriter::start(out, self.word());
+        match self {
+            Self::Accept { host: text }
+            | Self::NotAccepted { reason: text }
+            | Self::NicknameInUse { reason: text } => line.colon(text.as_str()),
+            Self::Ping { token } | Self::Pong { token } => line.colon("").number(*token),
+            Self::Joined { room } => line.colon(room.as_str()),
+            Self::UserList { room, users } => line.arg(room.as_str()).colon(users.as_str()),
+            Self::UserJoin { room, nick } | Self::UserLeave { room, nick } => {
+                line.arg(room.as_str()).colon(nick.as_str())
+            }
+            Self::RoomMessage { from, room, text } => {
+                line.arg(from.as_str()).arg(room.as_str()).colon(text.as_str())
+            }
+            Self::PrivateMessage { from, text } => line.arg(from.as_str()).colon(text.as_str()),
+            Self::Talk { peer, action } => line.arg(peer.as_str()).colon(action.as_str()),
+            Self::Error { code, reason } => line.arg(code.as_str()).colon(reason.as_str()),
+        }
+        .finish();
+    }
+
+    /// A copy that owns its data and so outlives the input line.
+    pub fn into_owned(self) -> ServerMessage<'static> {
+        match self {
+            Self::Accept { host } => ServerMessage::Accept { host: host.into_owned() },
+            Self::NotAccepted { reason } => {
+                ServerMessage::NotAccepted { reason: reason.into_owned() }
+            }
+            Self::NicknameInUse { reason } => {
+                ServerMessage::NicknameInUse { reason: reason.into_owned() }
+            }
+            Self::Ping { token } => ServerMessage::Ping { token },
+            Self::Pong { token } => ServerMessage::Pong { token },
+            Self::Joined { room } => ServerMessage::Joined { room: room.into_owned() },
+            Self::UserList { room, users } => {
+                ServerMessage::UserList { room: room.into_owned(), users: users.into_owned() }
+            }
+            Self::UserJoin { room, nick } => {
+                ServerMessage::UserJoin { room: room.into_owned(), nick: nick.into_owned() }
+            }
+            Self::UserLeave { room, nick } => {
+                ServerMessage::UserLeave { room: room.into_owned(), nick: nick.into_owned() }
+            }
+            Self::RoomMessage { from, room, text } => ServerMessage::RoomMessage {
+                from: from.into_owned(),
+                room: room.into_owned(),
+                text: text.into_owned(),
+            },
+            Self::PrivateMessage { from, text } => {
+                ServerMessage::PrivateMessage { from: from.into_owned(), text: text.into_owned() }
+            }
+            Self::Talk { peer, action } => ServerMessage::Talk { peer: peer.into_owned(), action },
+            Self::Error { code, reason } => {
+                ServerMessage::Error { code, reason: reason.into_owned() }
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for ServerMessage<'_> {
+    /// The line as sent, without its CRLF.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = BytesMut::new();
+        self.encode(&mut out);
+        f.write_str(super::without_crlf(&out))
+    }
+}

@@ -1,0 +1,200 @@
+//! The small grammar shared by every line, written with nom, and the
+//! matching writer.
+//!
+//! A line is `WORD`, then either `: args` or ` target[ target]: args`. The
+//! parsers here work on the part after the command word and borrow from it.
+
+use bytes::{BufMut, BytesMut};
+use nom::bytes::complete::{take_till, take_till1, take_while, take_while1};
+use nom::character::complete::char;
+use nom::combinator::{eof, opt, rest};
+use nom::sequence::delimited;
+use nom::{IResult, Parser};
+
+use super::{CommandWord, ParseError};
+use crate::{NameError, Nick, Room, Text};
+
+type Res<'a, T> = IResult<&'a str, T>;
+
+/// Splits a raw line into its command word and the rest, checking UTF-8.
+pub(super) fn split_command(line: &[u8]) -> Result<(CommandWord, &str), ParseError> {
+    let line = std::str::from_utf8(line).map_err(|_| ParseError::InvalidUtf8)?;
+    if line.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    let end = line.find([' ', ':']).unwrap_or(line.len());
+    let (word, rest) = line.split_at(end);
+    let word = CommandWord::from_word(word).ok_or(ParseError::UnknownCommand)?;
+    Ok((word, rest))
+}
+
+/// Runs `parser` over the whole of `input`, reporting any failure as a
+/// syntax error in `word`.
+pub(super) fn run<'a, O>(
+    word: CommandWord,
+    input: &'a str,
+    mut parser: impl Parser<&'a str, Output = O, Error = nom::error::Error<&'a str>>,
+) -> Result<O, ParseError> {
+    match parser.parse(input) {
+        Ok((_, out)) => Ok(out),
+        Err(_) => Err(ParseError::Syntax(word)),
+    }
+}
+
+/// `:` and at most one space: the separator before the arguments.
+pub(super) fn colon(i: &str) -> Res<'_, ()> {
+    (char(':'), opt(char(' '))).map(|_| ()).parse(i)
+}
+
+/// One or more spaces between header tokens.
+pub(super) fn spaces(i: &str) -> Res<'_, &str> {
+    take_while1(|c| c == ' ').parse(i)
+}
+
+/// A header token: everything up to the next space or colon.
+pub(super) fn token(i: &str) -> Res<'_, &str> {
+    take_till1(|c| c == ' ' || c == ':').parse(i)
+}
+
+/// A double-quoted string, without the quotes.
+pub(super) fn quoted(i: &str) -> Res<'_, &str> {
+    delimited(char('"'), take_till(|c| c == '"'), char('"')).parse(i)
+}
+
+/// Optional trailing spaces, then the end of the line.
+pub(super) fn end(i: &str) -> Res<'_, ()> {
+    (take_while(|c| c == ' '), eof).map(|_| ()).parse(i)
+}
+
+/// `: <token>` and the end of the line.
+pub(super) fn colon_token(i: &str) -> Res<'_, &str> {
+    delimited(colon, token, end).parse(i)
+}
+
+/// ` <token>: <rest of line>`: the shape of `PRIVMSG nick: text` and
+/// friends.
+pub(super) fn target_text(i: &str) -> Res<'_, (&str, &str)> {
+    (delimited(spaces, token, colon), rest).parse(i)
+}
+
+/// `: <rest of line>`.
+pub(super) fn colon_text(i: &str) -> Res<'_, &str> {
+    (colon, rest).map(|(_, t)| t).parse(i)
+}
+
+/// Wraps a name check into a parse error for `word`.
+pub(super) fn name<'a, T>(
+    word: CommandWord,
+    s: &'a str,
+    check: impl FnOnce(&'a str) -> Result<T, NameError>,
+) -> Result<T, ParseError> {
+    check(s).map_err(|e| ParseError::BadName(word, e))
+}
+
+/// Parses a nickname field.
+pub(super) fn nick(word: CommandWord, s: &str) -> Result<Nick<'_>, ParseError> {
+    name(word, s, Nick::new)
+}
+
+/// Parses a room field.
+pub(super) fn room(word: CommandWord, s: &str) -> Result<Room<'_>, ParseError> {
+    name(word, s, Room::new)
+}
+
+/// Parses a text field.
+pub(super) fn text(word: CommandWord, s: &str) -> Result<Text<'_>, ParseError> {
+    name(word, s, Text::new)
+}
+
+/// Longest decimal a `u64` can need.
+const MAX_DIGITS: usize = 20;
+
+/// Parses an unsigned decimal number without sign or spaces.
+pub(super) fn number(word: CommandWord, s: &str) -> Result<u64, ParseError> {
+    if s.is_empty() || s.len() > MAX_DIGITS || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ParseError::BadNumber(word));
+    }
+    s.parse().map_err(|_| ParseError::BadNumber(word))
+}
+
+/// Appends one line to an output buffer, piece by piece, ending it with
+/// CRLF. Nothing here can fail: the values were validated when they were
+/// made.
+pub(super) struct LineWriter<'b> {
+    out: &'b mut BytesMut,
+}
+
+impl<'b> LineWriter<'b> {
+    /// Starts a line with its command word.
+    pub(super) fn start(out: &'b mut BytesMut, word: CommandWord) -> Self {
+        out.put_slice(word.as_str().as_bytes());
+        Self { out }
+    }
+
+    /// ` piece`.
+    pub(super) fn arg(self, piece: &str) -> Self {
+        self.out.put_u8(b' ');
+        self.out.put_slice(piece.as_bytes());
+        self
+    }
+
+    /// `: ` then the argument part.
+    pub(super) fn colon(self, piece: &str) -> Self {
+        self.out.put_slice(b": ");
+        self.out.put_slice(piece.as_bytes());
+        self
+    }
+
+    /// Raw text with no separator.
+    pub(super) fn raw(self, piece: &str) -> Self {
+        self.out.put_slice(piece.as_bytes());
+        self
+    }
+
+    /// A decimal number with no separator.
+    pub(super) fn number(self, n: u64) -> Self {
+        let mut digits = [0u8; MAX_DIGITS];
+        let mut at = digits.len();
+        let mut n = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.out.put_slice(&digits[at..]);
+        self
+    }
+
+    /// Ends the line.
+    pub(super) fn finish(self) {
+        self.out.put_slice(b"\r\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_plain_decimals_that_fit() {
+        let w = CommandWord::Ping;
+        assert_eq!(number(w, "14139282"), Ok(14139282));
+        assert_eq!(number(w, "0"), Ok(0));
+        assert_eq!(number(w, "18446744073709551615"), Ok(u64::MAX));
+        for bad in ["", "+1", "-1", "1 ", "18446744073709551616", "1e3", "０"] {
+            assert_eq!(number(w, bad), Err(ParseError::BadNumber(w)), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn writer_formats_numbers() {
+        for n in [0, 7, 10, 14139282, u64::MAX] {
+            let mut out = BytesMut::new();
+            LineWriter::start(&mut out, CommandWord::Ping).colon("").number(n).finish();
+            assert_eq!(out, format!("PING: {n}\r\n").as_bytes());
+        }
+    }
+}
