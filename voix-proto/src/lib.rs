@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod name;
+pub mod server;
 pub mod voice;
 pub mod wire;
 

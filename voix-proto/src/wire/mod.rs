@@ -16,7 +16,7 @@ pub use code::ErrorCode;
 pub use error::ParseError;
 pub use framing::{DEFAULT_MAX_LINE_LEN, Framed, LineReader};
 pub use nick_list::NickList;
-pub use server::ServerMessage;
+pub use server::{ServerMessage, VoiceScope};
 pub use talk::TalkAction;
 pub use word::CommandWord;
 

@@ -7,7 +7,35 @@ use super::syntax::{
     self, LineWriter, colon, colon_text, colon_token, end, spaces, target_text, token,
 };
 use super::{CommandWord, ErrorCode, NickList, ParseError, TalkAction};
+use crate::voice::{SessionId, VoiceKey};
 use crate::{Nick, Room, Text};
+
+/// What a `VOICE` credential is for: the client's room, or a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VoiceScope<'a> {
+    /// Voice with every other member of this room.
+    Room(Room<'a>),
+    /// Voice with this call partner only.
+    Call(Nick<'a>),
+}
+
+impl VoiceScope<'_> {
+    /// The scope as written on the wire: the room or the nickname.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Room(room) => room.as_str(),
+            Self::Call(nick) => nick.as_str(),
+        }
+    }
+
+    /// A copy that owns its name.
+    pub fn into_owned(self) -> VoiceScope<'static> {
+        match self {
+            Self::Room(room) => VoiceScope::Room(room.into_owned()),
+            Self::Call(nick) => VoiceScope::Call(nick.into_owned()),
+        }
+    }
+}
 
 /// A line from the server to a client, borrowing from the input line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +114,17 @@ pub enum ServerMessage<'a> {
         peer: Nick<'a>,
         /// What they did (or, for End, what the server did on their behalf).
         action: TalkAction,
+    },
+    /// `VOICE <#room|nick>: <session> <key>`: the credential for sending
+    /// and receiving voice over UDP in a room or a call (PROTOCOL.md,
+    /// "Voice").
+    Voice {
+        /// What the session is for.
+        scope: VoiceScope<'a>,
+        /// The session id that goes in every voice packet.
+        session: SessionId,
+        /// The session's key.
+        key: VoiceKey,
     },
     /// `ERROR CODE: reason`: a command was refused, or the server is about
     /// to close the connection.
@@ -197,6 +236,7 @@ impl<'a> ServerMessage<'a> {
             Self::RoomMessage { .. } => CommandWord::Msg,
             Self::PrivateMessage { .. } => CommandWord::PrivMsg,
             Self::Talk { .. } => CommandWord::Talk,
+            Self::Voice { .. } => CommandWord::Voice,
             Self::Error { .. } => CommandWord::Error,
         }
     }
@@ -219,6 +259,12 @@ impl<'a> ServerMessage<'a> {
             }
             Self::PrivateMessage { from, text } => line.arg(from.as_str()).colon(text.as_str()),
             Self::Talk { peer, action } => line.arg(peer.as_str()).colon(action.as_str()),
+            Self::Voice { scope, session, key } => line
+                .arg(scope.as_str())
+                .colon("")
+                .number(u64::from(session.get()))
+                .raw(" ")
+                .hex(key),
             Self::Error { code, reason } => line.arg(code.as_str()).colon(reason.as_str()),
         }
         .finish();
@@ -255,6 +301,9 @@ impl<'a> ServerMessage<'a> {
                 ServerMessage::PrivateMessage { from: from.into_owned(), text: text.into_owned() }
             }
             Self::Talk { peer, action } => ServerMessage::Talk { peer: peer.into_owned(), action },
+            Self::Voice { scope, session, key } => {
+                ServerMessage::Voice { scope: scope.into_owned(), session, key }
+            }
             Self::Error { code, reason } => {
                 ServerMessage::Error { code, reason: reason.into_owned() }
             }

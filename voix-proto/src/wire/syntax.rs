@@ -168,6 +168,15 @@ impl<'b> LineWriter<'b> {
         self
     }
 
+    /// A voice key as 64 lowercase hex digits.
+    pub(super) fn hex(self, key: &crate::voice::VoiceKey) -> Self {
+        use std::fmt::Write as _;
+        let mut hex = String::with_capacity(2 * crate::voice::VoiceKey::LEN);
+        write!(hex, "{key:x}").expect("writing to a String cannot fail");
+        self.out.put_slice(hex.as_bytes());
+        self
+    }
+
     /// Ends the line.
     pub(super) fn finish(self) {
         self.out.put_slice(b"\r\n");

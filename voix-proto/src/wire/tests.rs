@@ -89,14 +89,20 @@ fn seed_lines_mean_what_the_seed_says() {
     else {
         panic!("USERLIST did not parse");
     };
-    assert_eq!(users.iter().map(|n| n.to_string()).collect::<Vec<_>>(), ["John", "Michael", "Willy"]);
+    assert_eq!(
+        users.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+        ["John", "Michael", "Willy"]
+    );
 }
 
 #[test]
 fn words_and_talk_actions_ignore_case() {
     // The seed writes `Talk John: End` once.
     let end = ClientCommand::parse(b"Talk John: End").unwrap();
-    assert_eq!(end, ClientCommand::Talk { peer: Nick::new("John").unwrap(), action: TalkAction::End });
+    assert_eq!(
+        end,
+        ClientCommand::Talk { peer: Nick::new("John").unwrap(), action: TalkAction::End }
+    );
     assert_eq!(encode_client(&end), "TALK John: End\r\n");
     assert_eq!(ClientCommand::parse(b"talk John: ACCEPT").unwrap().word(), CommandWord::Talk);
     assert_eq!(ClientCommand::parse(b"disconnect"), Ok(ClientCommand::Disconnect));
@@ -144,8 +150,14 @@ fn client_refusals_say_what_is_wrong() {
         (b"HELLO there", ParseError::UnknownCommand),
         (b"JOINED: #Lobby", ParseError::WrongDirection(W::Joined)),
         (b"CONNECT: \"Nick\" 1.0.0", ParseError::Syntax(W::Connect)),
-        (b"CONNECT: \"Ni ck\" \"R\" 1.0", ParseError::BadName(W::Connect, NameError::NickChar(' '))),
-        (b"CONNECT: \"#Nick\" \"R\" 1.0", ParseError::BadName(W::Connect, NameError::NickStartsWithHash)),
+        (
+            b"CONNECT: \"Ni ck\" \"R\" 1.0",
+            ParseError::BadName(W::Connect, NameError::NickChar(' ')),
+        ),
+        (
+            b"CONNECT: \"#Nick\" \"R\" 1.0",
+            ParseError::BadName(W::Connect, NameError::NickStartsWithHash),
+        ),
         (b"CONNECT: \"Nick\" \"R\" 1 0", ParseError::Syntax(W::Connect)),
         (b"PONG: abc", ParseError::BadNumber(W::Pong)),
         (b"PONG:", ParseError::Syntax(W::Pong)),
@@ -301,8 +313,11 @@ fn server_message() -> impl Strategy<Value = ServerMessage<'static>> {
         }),
         (room(), nick()).prop_map(|(room, nick)| ServerMessage::UserJoin { room, nick }),
         (room(), nick()).prop_map(|(room, nick)| ServerMessage::UserLeave { room, nick }),
-        (nick(), room(), text())
-            .prop_map(|(from, room, text)| ServerMessage::RoomMessage { from, room, text }),
+        (nick(), room(), text()).prop_map(|(from, room, text)| ServerMessage::RoomMessage {
+            from,
+            room,
+            text
+        }),
         (nick(), text()).prop_map(|(from, text)| ServerMessage::PrivateMessage { from, text }),
         (nick(), action()).prop_map(|(peer, action)| ServerMessage::Talk { peer, action }),
         (prop::sample::select(ErrorCode::ALL), text())
@@ -315,14 +330,14 @@ proptest! {
     fn client_commands_round_trip(cmd in client_command()) {
         let line = encode_client(&cmd);
         prop_assert!(line.ends_with("\r\n"));
-        let parsed = ClientCommand::parse(line[..line.len() - 2].as_bytes());
+        let parsed = ClientCommand::parse(&line.as_bytes()[..line.len() - 2]);
         prop_assert_eq!(parsed, Ok(cmd));
     }
 
     #[test]
     fn server_messages_round_trip(msg in server_message()) {
         let line = encode_server(&msg);
-        let parsed = ServerMessage::parse(line[..line.len() - 2].as_bytes());
+        let parsed = ServerMessage::parse(&line.as_bytes()[..line.len() - 2]);
         prop_assert_eq!(parsed, Ok(msg));
     }
 

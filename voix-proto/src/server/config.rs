@@ -1,0 +1,76 @@
+//! Every limit and timer of the server core, with documented defaults.
+
+use std::time::Duration;
+
+use crate::wire::DEFAULT_MAX_LINE_LEN;
+
+/// The server core's limits and timers. [`ServerConfig::default`] gives the
+/// documented defaults (PROTOCOL.md, "Limits").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The name the server gives in `ACCEPT: <host>`.
+    pub host_name: String,
+    /// Connections (registered or not) held at once; one more is refused
+    /// with `ERROR SERVERFULL`.
+    pub max_clients: usize,
+    /// Longest accepted line, not counting its line ending.
+    pub max_line_len: usize,
+    /// Bytes of output a connection may have waiting; a client that stops
+    /// reading is disconnected with `ERROR SENDQUEUEFULL` past this.
+    pub max_output_queue_bytes: usize,
+    /// Commands per second a client may send on average.
+    pub command_rate: u32,
+    /// Commands a client may send in a burst above the rate.
+    pub command_burst: u32,
+    /// Rooms that may exist at once, `#Lobby` included.
+    pub max_rooms: usize,
+    /// Time a new connection has to send a valid `CONNECT`.
+    pub registration_timeout: Duration,
+    /// Time between the server's `PING`s to a registered client.
+    pub ping_interval: Duration,
+    /// Time a client has to answer a `PING` before it is dropped.
+    pub ping_timeout: Duration,
+    /// Time a call may ring before it ends unanswered.
+    pub ring_timeout: Duration,
+}
+
+impl ServerConfig {
+    /// Default for [`ServerConfig::max_clients`].
+    pub const DEFAULT_MAX_CLIENTS: usize = 10_000;
+    /// Default for [`ServerConfig::max_line_len`].
+    pub const DEFAULT_MAX_LINE_LEN: usize = DEFAULT_MAX_LINE_LEN;
+    /// Default for [`ServerConfig::max_output_queue_bytes`].
+    pub const DEFAULT_MAX_OUTPUT_QUEUE_BYTES: usize = 256 * 1024;
+    /// Default for [`ServerConfig::command_rate`].
+    pub const DEFAULT_COMMAND_RATE: u32 = 20;
+    /// Default for [`ServerConfig::command_burst`].
+    pub const DEFAULT_COMMAND_BURST: u32 = 40;
+    /// Default for [`ServerConfig::max_rooms`].
+    pub const DEFAULT_MAX_ROOMS: usize = 1_000;
+    /// Default for [`ServerConfig::registration_timeout`].
+    pub const DEFAULT_REGISTRATION_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default for [`ServerConfig::ping_interval`].
+    pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(60);
+    /// Default for [`ServerConfig::ping_timeout`]: the original's 150 s.
+    pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(150);
+    /// Default for [`ServerConfig::ring_timeout`].
+    pub const DEFAULT_RING_TIMEOUT: Duration = Duration::from_secs(30);
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host_name: "voix".to_owned(),
+            max_clients: Self::DEFAULT_MAX_CLIENTS,
+            max_line_len: Self::DEFAULT_MAX_LINE_LEN,
+            max_output_queue_bytes: Self::DEFAULT_MAX_OUTPUT_QUEUE_BYTES,
+            command_rate: Self::DEFAULT_COMMAND_RATE,
+            command_burst: Self::DEFAULT_COMMAND_BURST,
+            max_rooms: Self::DEFAULT_MAX_ROOMS,
+            registration_timeout: Self::DEFAULT_REGISTRATION_TIMEOUT,
+            ping_interval: Self::DEFAULT_PING_INTERVAL,
+            ping_timeout: Self::DEFAULT_PING_TIMEOUT,
+            ring_timeout: Self::DEFAULT_RING_TIMEOUT,
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! What the server core tells the program that runs it.
+
+use super::ConnectionId;
+use crate::Nick;
+use crate::voice::RelayCommand;
+
+/// Why the server closed a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The client sent `DISCONNECT`.
+    ClientQuit,
+    /// The connection was closed or broke on the client's side.
+    PeerClosed,
+    /// The server was full when the client connected.
+    ServerFull,
+    /// The client did not register in time.
+    RegistrationTimeout,
+    /// The client did not answer `PING` in time.
+    PingTimeout,
+    /// The client did not read its output fast enough.
+    SendQueueFull,
+    /// The server is shutting down.
+    Shutdown,
+}
+
+/// An event from [`Server::poll_event`](super::Server::poll_event).
+#[derive(Debug)]
+#[must_use]
+pub enum ServerEvent {
+    /// Write the connection's remaining output ([`take_output`]) and then
+    /// close it, and call [`handle_disconnect`] once it is closed.
+    ///
+    /// [`take_output`]: super::Server::take_output
+    /// [`handle_disconnect`]: super::Server::handle_disconnect
+    Close {
+        /// The connection to close.
+        conn: ConnectionId,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// Apply this to the voice relay.
+    Relay(RelayCommand),
+    /// A client registered.
+    Registered {
+        /// Its connection.
+        conn: ConnectionId,
+        /// Its nickname.
+        nick: Nick<'static>,
+    },
+    /// A registered user left.
+    Left {
+        /// Their nickname.
+        nick: Nick<'static>,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// A call was accepted.
+    CallStarted {
+        /// Who called.
+        caller: Nick<'static>,
+        /// Who answered.
+        callee: Nick<'static>,
+    },
+    /// A call ended, was denied, or rang out.
+    CallEnded {
+        /// Who called.
+        caller: Nick<'static>,
+        /// Who was called.
+        callee: Nick<'static>,
+    },
+}

@@ -1,0 +1,94 @@
+//! The relay's outgoing datagrams: one byte arena and a list of
+//! (address, range) entries, drained in order and reused once empty, so
+//! that steady-state relaying allocates nothing.
+
+use std::net::SocketAddr;
+use std::ops::Range;
+
+/// A datagram for the I/O layer to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit<'a> {
+    /// Where to send it.
+    pub to: SocketAddr,
+    /// The datagram.
+    pub payload: &'a [u8],
+}
+
+/// Queued datagrams, bounded in count.
+#[derive(Debug, Clone)]
+pub(crate) struct TransmitQueue {
+    bytes: Vec<u8>,
+    entries: Vec<(SocketAddr, Range<usize>)>,
+    /// Index of the next entry to hand out.
+    next: usize,
+    limit: usize,
+}
+
+impl TransmitQueue {
+    /// An empty queue that holds at most `limit` datagrams not yet polled.
+    pub(crate) fn new(limit: usize) -> Self {
+        Self { bytes: Vec::new(), entries: Vec::new(), next: 0, limit }
+    }
+
+    /// Whether another datagram would exceed the limit.
+    pub(crate) fn is_full(&self) -> bool {
+        self.entries.len() - self.next >= self.limit
+    }
+
+    /// Queues the datagram that `write` appends to the arena. The caller
+    /// checks [`is_full`](Self::is_full) first.
+    pub(crate) fn push(&mut self, to: SocketAddr, write: impl FnOnce(&mut Vec<u8>)) {
+        if self.next == self.entries.len() {
+            self.clear();
+        }
+        let start = self.bytes.len();
+        write(&mut self.bytes);
+        self.entries.push((to, start..self.bytes.len()));
+    }
+
+    /// The oldest datagram not yet handed out.
+    pub(crate) fn pop(&mut self) -> Option<Transmit<'_>> {
+        let Some((to, range)) = self.entries.get(self.next) else {
+            self.clear();
+            return None;
+        };
+        self.next += 1;
+        let payload = self.bytes.get(range.clone()).unwrap_or_default();
+        Some(Transmit { to: *to, payload })
+    }
+
+    /// Forgets every entry, keeping the allocations.
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.entries.clear();
+        self.next = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    #[test]
+    fn drains_in_order_and_reuses_its_buffers() {
+        let mut q = TransmitQueue::new(2);
+        q.push(addr(1), |b| b.extend_from_slice(b"one"));
+        q.push(addr(2), |b| b.extend_from_slice(b"two"));
+        assert!(q.is_full());
+        assert_eq!(q.pop(), Some(Transmit { to: addr(1), payload: b"one" }));
+        assert!(!q.is_full());
+        q.push(addr(3), |b| b.extend_from_slice(b"three"));
+        assert_eq!(q.pop().map(|t| t.payload), Some(&b"two"[..]));
+        assert_eq!(q.pop().map(|t| (t.to, t.payload)), Some((addr(3), &b"three"[..])));
+        let capacity = q.bytes.capacity();
+        assert_eq!(q.pop(), None);
+        assert!(q.bytes.is_empty() && q.entries.is_empty());
+        q.push(addr(4), |b| b.extend_from_slice(b"four"));
+        assert_eq!(q.bytes.capacity(), capacity);
+        assert_eq!(q.pop().map(|t| t.payload), Some(&b"four"[..]));
+    }
+}
