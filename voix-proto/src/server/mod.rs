@@ -627,12 +627,23 @@ impl Server {
     // ---- calls ----
 
     fn talk(&mut self, now: Instant, id: ConnectionId, peer: &Nick<'_>, action: TalkAction) {
+        let refuse = |server: &mut Self, code, args: fmt::Arguments<'_>| {
+            server.error(id, code, args);
+            if action == TalkAction::Request {
+                // Every request resolves in a TALK line, so that a client's
+                // call state never waits for an answer that cannot come.
+                server.send(
+                    id,
+                    &ServerMessage::Talk { peer: peer.borrowed(), action: TalkAction::Deny },
+                );
+            }
+        };
         let Some(peer_id) = self.nicks.get(&peer.key()).copied() else {
-            self.error(id, ErrorCode::NoSuchNick, format_args!("no user named {peer}"));
+            refuse(self, ErrorCode::NoSuchNick, format_args!("no user named {peer}"));
             return;
         };
         if peer_id == id {
-            self.error(id, ErrorCode::SelfTarget, format_args!("you cannot call yourself"));
+            refuse(self, ErrorCode::SelfTarget, format_args!("you cannot call yourself"));
             return;
         }
         let Some(peer_nick) = self.nick_of(peer_id) else { return };
@@ -649,14 +660,14 @@ impl Server {
                     self.accept(call);
                 } else if let Some((_, call)) = current {
                     let other = self.nick_of(call.peer_of(id));
-                    let other = other.as_ref().map_or("someone", |n| n.as_str());
-                    self.error(
-                        id,
+                    let other = other.as_ref().map_or("someone", |n| n.as_str()).to_owned();
+                    refuse(
+                        self,
                         ErrorCode::Busy,
                         format_args!("you are already in a call with {other}"),
                     );
                 } else if self.user(peer_id).is_some_and(|u| u.call.is_some()) {
-                    self.error(id, ErrorCode::Busy, format_args!("{peer_nick} is in another call"));
+                    refuse(self, ErrorCode::Busy, format_args!("{peer_nick} is in another call"));
                 } else {
                     self.request(now, id, peer_id);
                 }

@@ -272,8 +272,7 @@ fn command_refusals() {
         ("MSG #Lobby: ", "ERROR SYNTAX: MSG: message text is empty"),
         ("PRIVMSG Nobody: hi", "ERROR NOSUCHNICK: no user named Nobody"),
         ("PRIVMSG john: hi", "ERROR SELFTARGET: you cannot message yourself"),
-        ("TALK Nobody: Request", "ERROR NOSUCHNICK: no user named Nobody"),
-        ("TALK John: Request", "ERROR SELFTARGET: you cannot call yourself"),
+        ("TALK Mary: Accept", "ERROR NOCALL: Mary is not calling you"),
         ("TALK Mary: Accept", "ERROR NOCALL: Mary is not calling you"),
         ("TALK Mary: Deny", "ERROR NOCALL: Mary is not calling you"),
         ("TALK Mary: End", "ERROR NOCALL: you are not in a call with Mary"),
@@ -284,6 +283,15 @@ fn command_refusals() {
     for (line, reply) in cases {
         h.send("John", line);
         assert_eq!(h.recv("John"), [reply], "{line}");
+    }
+    // A refused call request also resolves as a denial.
+    let refused_requests = [
+        ("TALK Nobody: Request", "ERROR NOSUCHNICK: no user named Nobody", "TALK Nobody: Deny"),
+        ("TALK john: Request", "ERROR SELFTARGET: you cannot call yourself", "TALK john: Deny"),
+    ];
+    for (line, error, deny) in refused_requests {
+        h.send("John", line);
+        assert_eq!(h.recv("John"), [error, deny], "{line}");
     }
     h.send_bytes("John", b"MSG #Lobby: \xff\r\n");
     assert_eq!(h.recv("John"), ["ERROR INVALIDUTF8: line is not valid UTF-8"]);
@@ -495,9 +503,9 @@ fn busy_when_either_side_is_in_a_call() {
     h.send("B", "TALK A: Accept");
     h.recv_all();
     h.send("C", "TALK A: Request");
-    assert_eq!(h.recv("C"), ["ERROR BUSY: A is in another call"]);
+    assert_eq!(h.recv("C"), ["ERROR BUSY: A is in another call", "TALK A: Deny"]);
     h.send("A", "TALK C: Request");
-    assert_eq!(h.recv("A"), ["ERROR BUSY: you are already in a call with B"]);
+    assert_eq!(h.recv("A"), ["ERROR BUSY: you are already in a call with B", "TALK C: Deny"]);
     assert!(h.recv("B").is_empty());
 }
 

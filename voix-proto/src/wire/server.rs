@@ -215,9 +215,27 @@ impl<'a> ServerMessage<'a> {
                     reason: syntax::text(word, reason)?,
                 }
             }
-            W::Connect | W::Join | W::Disconnect | W::Voice => {
-                return Err(ParseError::WrongDirection(word));
+            W::Voice => {
+                let (scope, (session, key)) = syntax::run(
+                    word,
+                    rest,
+                    (
+                        delimited(spaces, token, colon),
+                        (terminated(token, spaces), terminated(token, end)),
+                    ),
+                )?;
+                let scope = if scope.starts_with('#') {
+                    VoiceScope::Room(syntax::room(word, scope)?)
+                } else {
+                    VoiceScope::Call(syntax::nick(word, scope)?)
+                };
+                Self::Voice {
+                    scope,
+                    session: session.parse().map_err(|_| ParseError::BadNumber(word))?,
+                    key: key.parse().map_err(|_| ParseError::BadKey(word))?,
+                }
             }
+            W::Connect | W::Join | W::Disconnect => return Err(ParseError::WrongDirection(word)),
         })
     }
 

@@ -191,6 +191,27 @@ fn server_refusals() {
 }
 
 #[test]
+fn voice_lines() {
+    let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    let line = format!("VOICE #Lobby: 7 {key}");
+    let msg = ServerMessage::parse(line.as_bytes()).unwrap();
+    assert_eq!(encode_server(&msg), format!("{line}\r\n"));
+    let ServerMessage::Voice { scope, session, .. } = msg else { panic!("{line}") };
+    assert_eq!((scope, session.get()), (VoiceScope::Room(Room::LOBBY), 7));
+    let call = format!("VOICE John: 4294967295 {key}");
+    assert!(matches!(ServerMessage::parse(call.as_bytes()), Ok(ServerMessage::Voice { .. })));
+    use CommandWord::Voice as W;
+    let bad: &[(&str, ParseError)] = &[
+        ("VOICE #Lobby: 0 00", ParseError::BadNumber(W)),
+        ("VOICE #Lobby: 7 00", ParseError::BadKey(W)),
+        ("VOICE #Lobby: 7", ParseError::Syntax(W)),
+    ];
+    for (line, err) in bad {
+        assert_eq!(ServerMessage::parse(line.as_bytes()), Err(*err), "{line}");
+    }
+}
+
+#[test]
 fn error_lines_round_trip_for_every_code() {
     for &code in ErrorCode::ALL {
         let msg = ServerMessage::Error { code, reason: Text::new("because: reasons").unwrap() };
@@ -320,6 +341,20 @@ fn server_message() -> impl Strategy<Value = ServerMessage<'static>> {
         }),
         (nick(), text()).prop_map(|(from, text)| ServerMessage::PrivateMessage { from, text }),
         (nick(), action()).prop_map(|(peer, action)| ServerMessage::Talk { peer, action }),
+        (room(), 1..=u32::MAX, any::<[u8; 32]>()).prop_map(|(room, session, key)| {
+            ServerMessage::Voice {
+                scope: VoiceScope::Room(room),
+                session: crate::voice::SessionId::new(session).unwrap(),
+                key: crate::voice::VoiceKey::from_bytes(key),
+            }
+        }),
+        (nick(), 1..=u32::MAX, any::<[u8; 32]>()).prop_map(|(nick, session, key)| {
+            ServerMessage::Voice {
+                scope: VoiceScope::Call(nick),
+                session: crate::voice::SessionId::new(session).unwrap(),
+                key: crate::voice::VoiceKey::from_bytes(key),
+            }
+        }),
         (prop::sample::select(ErrorCode::ALL), text())
             .prop_map(|(code, reason)| ServerMessage::Error { code, reason }),
     ]

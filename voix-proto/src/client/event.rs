@@ -1,0 +1,120 @@
+//! What a client session tells its user interface.
+
+use super::VoiceCredential;
+use crate::wire::{ErrorCode, ParseError};
+use crate::{Nick, Room, Text};
+use std::time::Duration;
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallEnd {
+    /// One side hung up.
+    HungUp,
+    /// The call was refused (by the peer, or by the server: busy, unknown).
+    Denied,
+    /// Our request was not answered in time, or was withdrawn by us.
+    NoAnswer,
+    /// The caller gave up before we answered.
+    Withdrawn,
+    /// The connection to the server ended.
+    Disconnected,
+}
+
+/// Something for the user interface to show, from
+/// [`ClientSession::poll_event`](super::ClientSession::poll_event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// The server accepted us.
+    Registered {
+        /// The server's name for itself.
+        host: String,
+    },
+    /// The server refused our `CONNECT`; retry with
+    /// [`ClientSession::retry_with`](super::ClientSession::retry_with).
+    Refused {
+        /// The nickname is taken (rather than invalid or malformed).
+        nickname_in_use: bool,
+        /// The server's words.
+        reason: String,
+    },
+    /// We are now in `room`.
+    Joined {
+        /// Our new room.
+        room: Room<'static>,
+    },
+    /// The full member list of our room.
+    Members {
+        /// The room.
+        room: Room<'static>,
+        /// Its members, us included.
+        members: Vec<Nick<'static>>,
+    },
+    /// Someone joined our room.
+    UserJoined {
+        /// The room.
+        room: Room<'static>,
+        /// Who.
+        nick: Nick<'static>,
+    },
+    /// Someone left our room.
+    UserLeft {
+        /// The room.
+        room: Room<'static>,
+        /// Who.
+        nick: Nick<'static>,
+    },
+    /// A message in our room.
+    RoomMessage {
+        /// Who said it.
+        from: Nick<'static>,
+        /// The room.
+        room: Room<'static>,
+        /// What.
+        text: Text<'static>,
+    },
+    /// A private message to us.
+    PrivateMessage {
+        /// Who sent it.
+        from: Nick<'static>,
+        /// What.
+        text: Text<'static>,
+    },
+    /// Someone is calling us.
+    IncomingCall {
+        /// The caller.
+        from: Nick<'static>,
+    },
+    /// A call is live.
+    CallStarted {
+        /// The other party.
+        peer: Nick<'static>,
+    },
+    /// A call, or a request for one, is over.
+    CallEnded {
+        /// The other party.
+        peer: Nick<'static>,
+        /// How.
+        how: CallEnd,
+    },
+    /// A voice credential for our room or our call.
+    Voice(VoiceCredential),
+    /// The answer to our `PING` came back after this long.
+    RoundTrip(Duration),
+    /// The server refused a command or is about to close the connection.
+    Error {
+        /// What went wrong, for programs.
+        code: ErrorCode,
+        /// The server's words.
+        reason: String,
+    },
+    /// A line this version does not understand, or that does not fit the
+    /// session's state. The session carries on.
+    Unrecognized {
+        /// The line (or a description of it).
+        line: String,
+        /// Why it did not parse, if it did not.
+        error: Option<ParseError>,
+    },
+    /// The connection to the server ended.
+    Disconnected,
+}

@@ -1,0 +1,561 @@
+//! The sans-IO client session: the `CONNECT` handshake, automatic `PONG`,
+//! the user's view of their room, its members and their call, and events
+//! for a user interface.
+//!
+//! Feed it the bytes read from the server ([`ClientSession::handle_input`]),
+//! call its commands ([`ClientSession::join`], [`ClientSession::say`],
+//! [`ClientSession::call`], ...), and drain [`ClientSession::poll_transmit`]
+//! (bytes to write) and [`ClientSession::poll_event`] (what to show).
+//!
+//! ```
+//! use std::time::Instant;
+//! use voix_proto::client::{ClientEvent, ClientSession};
+//! use voix_proto::{Nick, RealName, Version};
+//!
+//! let mut client = ClientSession::new(
+//!     Nick::new("Nickname").unwrap(),
+//!     RealName::new("Real Name").unwrap(),
+//!     Version::new("1.0.0").unwrap(),
+//! );
+//! let hello = client.poll_transmit().unwrap();
+//! assert_eq!(&hello[..], b"CONNECT: \"Nickname\" \"Real Name\" 1.0.0\r\n");
+//!
+//! let now = Instant::now();
+//! client.handle_input(now, b"ACCEPT: hostname.com\r\nPING: 14139282\r\nJOINED: #Lobby\r\n");
+//! assert_eq!(&client.poll_transmit().unwrap()[..], b"PONG: 14139282\r\n");
+//! assert!(matches!(client.poll_event(), Some(ClientEvent::Registered { .. })));
+//! assert_eq!(client.room().map(|r| r.as_str()), Some("#Lobby"));
+//! ```
+
+mod event;
+
+#[cfg(test)]
+mod tests;
+
+pub use event::{CallEnd, ClientEvent};
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::voice::{SessionId, VoiceKey};
+use crate::wire::{
+    ClientCommand, DEFAULT_MAX_LINE_LEN, ErrorCode, Framed, LineReader, ServerMessage, TalkAction,
+    VoiceScope,
+};
+use crate::{Nick, RealName, Room, Text, Version};
+
+/// A command the session cannot carry out in its current state: a fault of
+/// the caller, never of the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// The server has not accepted the connection yet.
+    #[error("not connected to a server yet")]
+    NotRegistered,
+    /// The server has accepted the connection already.
+    #[error("already connected")]
+    AlreadyRegistered,
+    /// The session has ended.
+    #[error("the session has ended")]
+    Closed,
+    /// Not in any room yet.
+    #[error("not in a room yet")]
+    NoRoom,
+    /// A call is already ringing or in progress.
+    #[error("already in a call")]
+    AlreadyInCall,
+    /// There is no incoming call to accept or deny.
+    #[error("nobody is calling")]
+    NoIncomingCall,
+    /// There is no call to hang up.
+    #[error("not in a call")]
+    NotInCall,
+    /// The target of a call or message is the user themself.
+    #[error("that is you")]
+    SelfTarget,
+}
+
+/// Where the user's one-to-one call is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallState {
+    /// No call.
+    Idle,
+    /// We asked `peer` for a call; it is ringing.
+    Outgoing(Nick<'static>),
+    /// `peer` is calling us.
+    Incoming(Nick<'static>),
+    /// In a call with `peer`.
+    Active(Nick<'static>),
+}
+
+impl CallState {
+    /// The other party, if there is a call.
+    pub fn peer(&self) -> Option<&Nick<'static>> {
+        match self {
+            Self::Idle => None,
+            Self::Outgoing(p) | Self::Incoming(p) | Self::Active(p) => Some(p),
+        }
+    }
+}
+
+/// A voice session as `VOICE` lines hand them out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoiceCredential {
+    /// The room or the call it is for.
+    pub scope: VoiceScope<'static>,
+    /// The session id of the packets.
+    pub session: SessionId,
+    /// The session's key.
+    pub key: VoiceKey,
+}
+
+/// Where the session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// `CONNECT` sent; waiting for `ACCEPT`.
+    Connecting,
+    /// Registered.
+    Registered,
+    /// Refused, disconnected or closed.
+    Closed,
+}
+
+/// The client side of one connection to a server. See the
+/// [module documentation](self).
+#[derive(Debug)]
+pub struct ClientSession {
+    nick: Nick<'static>,
+    real_name: RealName<'static>,
+    version: Version<'static>,
+    phase: Phase,
+    reader: LineReader,
+    input: BytesMut,
+    output: BytesMut,
+    events: VecDeque<ClientEvent>,
+    host: Option<String>,
+    room: Option<Room<'static>>,
+    members: Vec<Nick<'static>>,
+    call: CallState,
+    room_voice: Option<VoiceCredential>,
+    call_voice: Option<VoiceCredential>,
+    /// Our PINGs awaiting PONG: token → when sent.
+    pings: HashMap<u64, Instant>,
+    next_ping: u64,
+    last_rtt: Option<Duration>,
+}
+
+/// How many of our own `PING`s may await an answer; older ones are
+/// forgotten.
+const MAX_OUTSTANDING_PINGS: usize = 8;
+
+impl ClientSession {
+    /// A session that registers as `nick`; its first output is the
+    /// `CONNECT` line.
+    pub fn new(nick: Nick<'_>, real_name: RealName<'_>, version: Version<'_>) -> Self {
+        let mut session = Self {
+            nick: nick.into_owned(),
+            real_name: real_name.into_owned(),
+            version: version.into_owned(),
+            phase: Phase::Connecting,
+            reader: LineReader::new(DEFAULT_MAX_LINE_LEN),
+            input: BytesMut::new(),
+            output: BytesMut::new(),
+            events: VecDeque::new(),
+            host: None,
+            room: None,
+            members: Vec::new(),
+            call: CallState::Idle,
+            room_voice: None,
+            call_voice: None,
+            pings: HashMap::new(),
+            next_ping: 1,
+            last_rtt: None,
+        };
+        session.send_connect();
+        session
+    }
+
+    // ---- getters ----
+
+    /// Our nickname.
+    pub fn nick(&self) -> &Nick<'static> {
+        &self.nick
+    }
+
+    /// Whether the server accepted us.
+    pub fn is_registered(&self) -> bool {
+        self.phase == Phase::Registered
+    }
+
+    /// Whether the session has ended.
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    /// The server's name for itself, from `ACCEPT`.
+    pub fn host(&self) -> Option<&str> {
+        self.host.as_deref()
+    }
+
+    /// Our room.
+    pub fn room(&self) -> Option<&Room<'static>> {
+        self.room.as_ref()
+    }
+
+    /// The members of our room, us included, in join order.
+    pub fn members(&self) -> &[Nick<'static>] {
+        &self.members
+    }
+
+    /// Our call.
+    pub fn call_state(&self) -> &CallState {
+        &self.call
+    }
+
+    /// The voice session to use now: the call's during a call, else the
+    /// room's.
+    pub fn active_voice(&self) -> Option<&VoiceCredential> {
+        match self.call {
+            CallState::Active(_) => self.call_voice.as_ref(),
+            _ => self.room_voice.as_ref(),
+        }
+    }
+
+    /// The round-trip time measured by the last answered [`ClientSession::ping`].
+    pub fn round_trip(&self) -> Option<Duration> {
+        self.last_rtt
+    }
+
+    // ---- input ----
+
+    /// Bytes read from the server.
+    pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        self.input.extend_from_slice(bytes);
+        let mut input = std::mem::take(&mut self.input);
+        let mut pos = 0;
+        loop {
+            match self.reader.next(&input[pos..]) {
+                Framed::Line { line, consumed } => {
+                    self.handle_line(now, line);
+                    pos += consumed;
+                }
+                Framed::TooLong { consumed } => {
+                    self.events.push_back(ClientEvent::Unrecognized {
+                        line: "(a line longer than the limit)".to_owned(),
+                        error: None,
+                    });
+                    pos += consumed;
+                }
+                Framed::Incomplete { consumed } => {
+                    pos += consumed;
+                    break;
+                }
+            }
+        }
+        input.advance(pos);
+        self.input = input;
+    }
+
+    /// The connection to the server closed.
+    pub fn handle_disconnect(&mut self) {
+        if self.phase != Phase::Closed {
+            self.end_call(CallEnd::Disconnected);
+            self.phase = Phase::Closed;
+            self.events.push_back(ClientEvent::Disconnected);
+        }
+    }
+
+    fn handle_line(&mut self, now: Instant, line: &[u8]) {
+        let msg = match ServerMessage::parse(line) {
+            Ok(msg) => msg,
+            Err(error) => {
+                // A newer server may send lines this version does not know:
+                // report them and carry on.
+                let line = String::from_utf8_lossy(line).into_owned();
+                self.events.push_back(ClientEvent::Unrecognized { line, error: Some(error) });
+                return;
+            }
+        };
+        match msg {
+            ServerMessage::Accept { host } => {
+                self.phase = Phase::Registered;
+                self.host = Some(host.to_string());
+                self.events.push_back(ClientEvent::Registered { host: host.to_string() });
+            }
+            ServerMessage::NotAccepted { reason } => self.refused(false, &reason),
+            ServerMessage::NicknameInUse { reason } => self.refused(true, &reason),
+            ServerMessage::Ping { token } => self.queue(&ClientCommand::Pong { token }),
+            ServerMessage::Pong { token } => {
+                if let Some(sent) = self.pings.remove(&token) {
+                    let rtt = now.saturating_duration_since(sent);
+                    self.last_rtt = Some(rtt);
+                    self.events.push_back(ClientEvent::RoundTrip(rtt));
+                }
+            }
+            ServerMessage::Joined { room } => {
+                let room = room.into_owned();
+                self.room = Some(room.clone());
+                self.members.clear();
+                self.room_voice = None;
+                self.events.push_back(ClientEvent::Joined { room });
+            }
+            ServerMessage::UserList { room, users } => {
+                if self.is_our_room(&room) {
+                    self.members = users.iter().map(Nick::into_owned).collect();
+                    self.events.push_back(ClientEvent::Members {
+                        room: room.into_owned(),
+                        members: self.members.clone(),
+                    });
+                }
+            }
+            ServerMessage::UserJoin { room, nick } => {
+                if self.is_our_room(&room) {
+                    let nick = nick.into_owned();
+                    self.members.push(nick.clone());
+                    self.events
+                        .push_back(ClientEvent::UserJoined { room: room.into_owned(), nick });
+                }
+            }
+            ServerMessage::UserLeave { room, nick } => {
+                if self.is_our_room(&room) {
+                    let key = nick.key();
+                    self.members.retain(|m| m.key() != key);
+                    let nick = nick.into_owned();
+                    self.events.push_back(ClientEvent::UserLeft { room: room.into_owned(), nick });
+                }
+            }
+            ServerMessage::RoomMessage { from, room, text } => {
+                self.events.push_back(ClientEvent::RoomMessage {
+                    from: from.into_owned(),
+                    room: room.into_owned(),
+                    text: text.into_owned(),
+                });
+            }
+            ServerMessage::PrivateMessage { from, text } => {
+                self.events.push_back(ClientEvent::PrivateMessage {
+                    from: from.into_owned(),
+                    text: text.into_owned(),
+                });
+            }
+            ServerMessage::Talk { peer, action } => self.handle_talk(peer.into_owned(), action),
+            ServerMessage::Voice { scope, session, key } => {
+                let credential = VoiceCredential { scope: scope.into_owned(), session, key };
+                match &credential.scope {
+                    VoiceScope::Room(_) => self.room_voice = Some(credential.clone()),
+                    VoiceScope::Call(_) => self.call_voice = Some(credential.clone()),
+                }
+                self.events.push_back(ClientEvent::Voice(credential));
+            }
+            ServerMessage::Error { code, reason } => {
+                if matches!(code, ErrorCode::Shutdown) {
+                    self.end_call(CallEnd::Disconnected);
+                }
+                self.events.push_back(ClientEvent::Error { code, reason: reason.to_string() });
+            }
+        }
+    }
+
+    fn refused(&mut self, nickname_in_use: bool, reason: &Text<'_>) {
+        let reason = reason.to_string();
+        if self.phase == Phase::Connecting {
+            self.events.push_back(ClientEvent::Refused { nickname_in_use, reason });
+        } else {
+            // Registered clients are not refused; a server that does so is
+            // reporting something the session has no state for.
+            self.events.push_back(ClientEvent::Unrecognized { line: reason, error: None });
+        }
+    }
+
+    fn is_our_room(&self, room: &Room<'_>) -> bool {
+        self.room.as_ref().is_some_and(|r| r.key() == room.key())
+    }
+
+    fn handle_talk(&mut self, peer: Nick<'static>, action: TalkAction) {
+        let is_peer = self.call.peer().is_some_and(|p| p.key() == peer.key());
+        match (action, &self.call) {
+            (TalkAction::Request, CallState::Idle) => {
+                self.call = CallState::Incoming(peer.clone());
+                self.events.push_back(ClientEvent::IncomingCall { from: peer });
+            }
+            (TalkAction::Request, CallState::Outgoing(_)) if is_peer => {
+                // We both asked: the server connects the call.
+            }
+            (TalkAction::Accept, CallState::Outgoing(_)) if is_peer => {
+                self.call = CallState::Active(peer.clone());
+                self.events.push_back(ClientEvent::CallStarted { peer });
+            }
+            (TalkAction::Deny, CallState::Outgoing(_)) if is_peer => {
+                self.end_call(CallEnd::Denied);
+            }
+            (TalkAction::End, _) if is_peer => {
+                let how = match self.call {
+                    CallState::Outgoing(_) => CallEnd::NoAnswer,
+                    CallState::Incoming(_) => CallEnd::Withdrawn,
+                    _ => CallEnd::HungUp,
+                };
+                self.end_call(how);
+            }
+            _ => self.events.push_back(ClientEvent::Unrecognized {
+                line: format!("TALK {peer}: {action}"),
+                error: None,
+            }),
+        }
+    }
+
+    /// Leaves whatever call there is, reporting how it ended.
+    fn end_call(&mut self, how: CallEnd) {
+        let call = std::mem::replace(&mut self.call, CallState::Idle);
+        self.call_voice = None;
+        if let Some(peer) = call.peer() {
+            self.events.push_back(ClientEvent::CallEnded { peer: peer.clone(), how });
+        }
+    }
+
+    // ---- commands ----
+
+    /// Moves to `room` (created if it does not exist). The room changes
+    /// when the server answers `JOINED`.
+    pub fn join(&mut self, room: Room<'_>) -> Result<(), ClientError> {
+        self.check_registered()?;
+        self.queue(&ClientCommand::Join { room });
+        Ok(())
+    }
+
+    /// Says `text` in our room.
+    pub fn say(&mut self, text: Text<'_>) -> Result<(), ClientError> {
+        self.check_registered()?;
+        let room = self.room.clone().ok_or(ClientError::NoRoom)?;
+        self.queue(&ClientCommand::RoomMessage { room, text });
+        Ok(())
+    }
+
+    /// Sends `text` to `to` privately.
+    pub fn private_message(&mut self, to: Nick<'_>, text: Text<'_>) -> Result<(), ClientError> {
+        self.check_registered()?;
+        if to.key() == self.nick.key() {
+            return Err(ClientError::SelfTarget);
+        }
+        self.queue(&ClientCommand::PrivateMessage { to, text });
+        Ok(())
+    }
+
+    /// Asks `peer` for a call.
+    pub fn call(&mut self, peer: Nick<'_>) -> Result<(), ClientError> {
+        self.check_registered()?;
+        if peer.key() == self.nick.key() {
+            return Err(ClientError::SelfTarget);
+        }
+        if self.call != CallState::Idle {
+            return Err(ClientError::AlreadyInCall);
+        }
+        self.call = CallState::Outgoing(peer.clone().into_owned());
+        self.queue(&ClientCommand::Talk { peer, action: TalkAction::Request });
+        Ok(())
+    }
+
+    /// Accepts the incoming call.
+    pub fn accept(&mut self) -> Result<(), ClientError> {
+        self.check_registered()?;
+        let CallState::Incoming(peer) = self.call.clone() else {
+            return Err(ClientError::NoIncomingCall);
+        };
+        self.queue(&ClientCommand::Talk { peer: peer.clone(), action: TalkAction::Accept });
+        self.call = CallState::Active(peer.clone());
+        self.events.push_back(ClientEvent::CallStarted { peer });
+        Ok(())
+    }
+
+    /// Refuses the incoming call.
+    pub fn deny(&mut self) -> Result<(), ClientError> {
+        self.check_registered()?;
+        let CallState::Incoming(peer) = self.call.clone() else {
+            return Err(ClientError::NoIncomingCall);
+        };
+        self.queue(&ClientCommand::Talk { peer, action: TalkAction::Deny });
+        self.end_call(CallEnd::Denied);
+        Ok(())
+    }
+
+    /// Ends the call, or withdraws our request.
+    pub fn hang_up(&mut self) -> Result<(), ClientError> {
+        self.check_registered()?;
+        let peer = self.call.peer().cloned().ok_or(ClientError::NotInCall)?;
+        self.queue(&ClientCommand::Talk { peer, action: TalkAction::End });
+        self.end_call(CallEnd::HungUp);
+        Ok(())
+    }
+
+    /// Sends a `PING` to measure the round trip; the answer comes as
+    /// [`ClientEvent::RoundTrip`].
+    pub fn ping(&mut self, now: Instant) -> Result<(), ClientError> {
+        self.check_registered()?;
+        if self.pings.len() >= MAX_OUTSTANDING_PINGS {
+            self.pings.clear();
+        }
+        let token = self.next_ping;
+        self.next_ping += 1;
+        self.pings.insert(token, now);
+        self.queue(&ClientCommand::Ping { token });
+        Ok(())
+    }
+
+    /// Says goodbye: queues `DISCONNECT`; close the socket once it is
+    /// written.
+    pub fn disconnect(&mut self) {
+        if self.phase != Phase::Closed {
+            self.queue(&ClientCommand::Disconnect);
+            self.end_call(CallEnd::Disconnected);
+            self.phase = Phase::Closed;
+        }
+    }
+
+    /// Tries another nickname after [`ClientEvent::Refused`].
+    pub fn retry_with(&mut self, nick: Nick<'_>) -> Result<(), ClientError> {
+        match self.phase {
+            Phase::Connecting => {
+                self.nick = nick.into_owned();
+                self.send_connect();
+                Ok(())
+            }
+            Phase::Registered => Err(ClientError::AlreadyRegistered),
+            Phase::Closed => Err(ClientError::Closed),
+        }
+    }
+
+    fn send_connect(&mut self) {
+        let connect = ClientCommand::Connect {
+            nick: self.nick.borrowed(),
+            real_name: self.real_name.borrowed(),
+            version: self.version.borrowed(),
+        };
+        connect.encode(&mut self.output);
+    }
+
+    fn check_registered(&self) -> Result<(), ClientError> {
+        match self.phase {
+            Phase::Registered => Ok(()),
+            Phase::Connecting => Err(ClientError::NotRegistered),
+            Phase::Closed => Err(ClientError::Closed),
+        }
+    }
+
+    fn queue(&mut self, cmd: &ClientCommand<'_>) {
+        cmd.encode(&mut self.output);
+    }
+
+    // ---- output ----
+
+    /// Bytes to write to the server, all that is waiting, or `None`.
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        (!self.output.is_empty()).then(|| self.output.split().freeze())
+    }
+
+    /// The next thing to show the user.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+}

@@ -1,0 +1,324 @@
+//! Client sessions driven against the real server core on virtual time:
+//! a whole conversation is a deterministic script with no sockets.
+
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::server::{ConnectionId, Server, ServerConfig, ServerEvent};
+
+/// A server core and several client sessions joined by in-memory pipes.
+struct Net {
+    server: Server,
+    now: Instant,
+    clients: Vec<(ConnectionId, ClientSession)>,
+}
+
+impl Net {
+    fn new(config: ServerConfig) -> Self {
+        Self { server: Server::new(config, [1; 32]), now: Instant::now(), clients: Vec::new() }
+    }
+
+    fn connect(&mut self, nick: &str) -> usize {
+        let conn = self.server.handle_connect(self.now);
+        let session = ClientSession::new(
+            Nick::new(nick).unwrap(),
+            RealName::new("Test User").unwrap(),
+            Version::new("1.0.0").unwrap(),
+        );
+        self.clients.push((conn, session));
+        self.drive();
+        self.clients.len() - 1
+    }
+
+    fn client(&mut self, i: usize) -> &mut ClientSession {
+        &mut self.clients[i].1
+    }
+
+    /// Moves bytes until nothing moves; bounded so a livelock fails the test.
+    fn drive(&mut self) {
+        for _ in 0..1_000 {
+            if !self.step() {
+                return;
+            }
+        }
+        panic!("the conversation did not settle");
+    }
+
+    fn step(&mut self) -> bool {
+        let mut moved = false;
+        for (conn, session) in &mut self.clients {
+            if let Some(bytes) = session.poll_transmit() {
+                self.server.handle_input(self.now, *conn, &bytes);
+                moved = true;
+            }
+        }
+        while let Some(event) = self.server.poll_event() {
+            if let ServerEvent::Close { conn, .. } = event {
+                if let Some((_, session)) = self.clients.iter_mut().find(|(c, _)| *c == conn) {
+                    if let Some(bytes) = self.server.take_output(conn) {
+                        session.handle_input(self.now, &bytes);
+                    }
+                    session.handle_disconnect();
+                }
+                self.server.handle_disconnect(self.now, conn);
+            }
+        }
+        while let Some(conn) = self.server.poll_ready() {
+            let Some(bytes) = self.server.take_output(conn) else { continue };
+            if let Some((_, session)) = self.clients.iter_mut().find(|(c, _)| *c == conn) {
+                session.handle_input(self.now, &bytes);
+                moved = true;
+            }
+        }
+        moved
+    }
+
+    fn advance(&mut self, by: Duration) {
+        self.now += by;
+        self.server.handle_timeout(self.now);
+        self.drive();
+    }
+
+    fn events(&mut self, i: usize) -> Vec<ClientEvent> {
+        std::iter::from_fn(|| self.client(i).poll_event()).collect()
+    }
+}
+
+fn nick(s: &str) -> Nick<'static> {
+    Nick::from_string(s.to_owned()).unwrap()
+}
+
+#[test]
+fn registration_answers_pings_and_tracks_the_room() {
+    let mut net = Net::new(ServerConfig::default());
+    let a = net.connect("Alice");
+    let b = net.connect("Bob");
+    assert!(net.client(a).is_registered());
+    assert_eq!(net.client(a).room().map(|r| r.as_str()), Some("#Lobby"));
+    assert_eq!(net.client(a).members(), [nick("Alice"), nick("Bob")]);
+    assert_eq!(net.client(b).members(), [nick("Alice"), nick("Bob")]);
+    assert!(net.client(a).active_voice().is_some());
+    // Both answered the registration PING, so the keepalive carries on.
+    net.advance(ServerConfig::DEFAULT_PING_INTERVAL);
+    net.advance(ServerConfig::DEFAULT_PING_TIMEOUT);
+    assert!(!net.client(a).is_closed());
+}
+
+#[test]
+fn nickname_in_use_can_be_retried() {
+    let mut net = Net::new(ServerConfig::default());
+    net.connect("Alice");
+    let b = net.connect("alice");
+    let events = net.events(b);
+    assert!(events.iter().any(|e| matches!(e, ClientEvent::Refused { nickname_in_use: true, .. })));
+    net.client(b).retry_with(nick("Alice2")).unwrap();
+    net.drive();
+    assert!(net.client(b).is_registered());
+    assert_eq!(net.client(b).nick().as_str(), "Alice2");
+}
+
+#[test]
+fn chat_in_rooms_and_private() {
+    let mut net = Net::new(ServerConfig::default());
+    let a = net.connect("Alice");
+    let b = net.connect("Bob");
+    net.events(a);
+    net.events(b);
+    net.client(a).say(Text::new("hello: all").unwrap()).unwrap();
+    net.client(a).private_message(nick("bob"), Text::new("psst").unwrap()).unwrap();
+    net.drive();
+    assert_eq!(
+        net.events(b),
+        [
+            ClientEvent::RoomMessage {
+                from: nick("Alice"),
+                room: Room::LOBBY,
+                text: Text::new("hello: all").unwrap().into_owned()
+            },
+            ClientEvent::PrivateMessage {
+                from: nick("Alice"),
+                text: Text::new("psst").unwrap().into_owned()
+            },
+        ]
+    );
+    net.client(b).join(Room::new("#Turbo").unwrap()).unwrap();
+    net.drive();
+    assert_eq!(net.client(b).members(), [nick("Bob")]);
+    assert_eq!(net.client(a).members(), [nick("Alice")]);
+    assert!(
+        net.events(a).contains(&ClientEvent::UserLeft { room: Room::LOBBY, nick: nick("Bob") })
+    );
+    assert_eq!(
+        net.client(a).private_message(nick("ALICE"), Text::new("me").unwrap()),
+        Err(ClientError::SelfTarget)
+    );
+}
+
+#[test]
+fn a_call_from_request_to_hang_up() {
+    let mut net = Net::new(ServerConfig::default());
+    let a = net.connect("Alice");
+    let b = net.connect("Bob");
+    let lobby_voice = net.client(a).active_voice().cloned().unwrap();
+    net.client(a).call(nick("Bob")).unwrap();
+    assert_eq!(net.client(a).call(nick("Bob")), Err(ClientError::AlreadyInCall));
+    net.drive();
+    assert_eq!(net.client(b).call_state(), &CallState::Incoming(nick("Alice")));
+    net.client(b).accept().unwrap();
+    net.drive();
+    assert_eq!(net.client(a).call_state(), &CallState::Active(nick("Bob")));
+    assert_eq!(net.client(b).call_state(), &CallState::Active(nick("Alice")));
+    let call_voice = net.client(a).active_voice().cloned().unwrap();
+    assert_eq!(call_voice.scope, VoiceScope::Call(nick("Bob")));
+    assert_ne!(call_voice.session, lobby_voice.session);
+    net.events(a);
+    net.client(b).hang_up().unwrap();
+    net.drive();
+    assert_eq!(net.client(a).call_state(), &CallState::Idle);
+    assert!(
+        net.events(a).contains(&ClientEvent::CallEnded { peer: nick("Bob"), how: CallEnd::HungUp })
+    );
+    assert_eq!(net.client(a).active_voice(), Some(&lobby_voice), "room voice resumes");
+}
+
+#[test]
+fn refused_and_unanswered_calls_resolve() {
+    let mut net = Net::new(ServerConfig::default());
+    let a = net.connect("Alice");
+    let b = net.connect("Bob");
+    net.client(a).call(nick("Nobody")).unwrap();
+    net.drive();
+    assert_eq!(net.client(a).call_state(), &CallState::Idle, "unknown nick resolves as denied");
+    net.client(a).call(nick("Bob")).unwrap();
+    net.drive();
+    net.client(b).deny().unwrap();
+    net.drive();
+    assert_eq!(net.client(a).call_state(), &CallState::Idle);
+    assert!(
+        net.events(a).contains(&ClientEvent::CallEnded { peer: nick("Bob"), how: CallEnd::Denied })
+    );
+    net.client(a).call(nick("Bob")).unwrap();
+    net.drive();
+    net.advance(ServerConfig::DEFAULT_RING_TIMEOUT);
+    assert!(
+        net.events(a)
+            .contains(&ClientEvent::CallEnded { peer: nick("Bob"), how: CallEnd::NoAnswer })
+    );
+    assert!(
+        net.events(b)
+            .contains(&ClientEvent::CallEnded { peer: nick("Alice"), how: CallEnd::Withdrawn })
+    );
+}
+
+#[test]
+fn round_trip_is_measured_on_virtual_time() {
+    let mut net = Net::new(ServerConfig::default());
+    let a = net.connect("Alice");
+    let now = net.now;
+    net.client(a).ping(now - Duration::from_millis(30)).unwrap();
+    net.drive();
+    assert_eq!(net.client(a).round_trip(), Some(Duration::from_millis(30)));
+}
+
+#[test]
+fn commands_before_registration_are_refused_locally() {
+    let mut session =
+        ClientSession::new(nick("A"), RealName::new("").unwrap(), Version::new("1").unwrap());
+    assert_eq!(session.say(Text::new("x").unwrap()), Err(ClientError::NotRegistered));
+    assert_eq!(session.accept(), Err(ClientError::NotRegistered));
+    session.disconnect();
+    assert_eq!(session.call(nick("B")), Err(ClientError::Closed));
+}
+
+#[test]
+fn unknown_server_lines_are_reported_not_fatal() {
+    let mut session =
+        ClientSession::new(nick("A"), RealName::new("").unwrap(), Version::new("1").unwrap());
+    let now = Instant::now();
+    session.handle_input(now, b"ACCEPT: x\r\nFROBNICATE: 1\r\nJOINED: #Lobby\r\n");
+    let events: Vec<_> = std::iter::from_fn(|| session.poll_event()).collect();
+    assert!(matches!(events[1], ClientEvent::Unrecognized { .. }));
+    assert_eq!(session.room().map(|r| r.as_str()), Some("#Lobby"));
+}
+
+// ---- the state machines under random scripts ----
+
+#[derive(Debug, Clone)]
+enum Action {
+    Join(usize, u8),
+    Say(usize),
+    Msg(usize, usize),
+    Call(usize, usize),
+    Accept(usize),
+    Deny(usize),
+    HangUp(usize),
+    Quit(usize),
+    Wait(u64),
+}
+
+fn action(users: usize) -> impl Strategy<Value = Action> {
+    let u = 0..users;
+    prop_oneof![
+        (u.clone(), 0..3u8).prop_map(|(i, r)| Action::Join(i, r)),
+        u.clone().prop_map(Action::Say),
+        (u.clone(), u.clone()).prop_map(|(i, j)| Action::Msg(i, j)),
+        (u.clone(), u.clone()).prop_map(|(i, j)| Action::Call(i, j)),
+        u.clone().prop_map(Action::Accept),
+        u.clone().prop_map(Action::Deny),
+        u.clone().prop_map(Action::HangUp),
+        u.prop_map(Action::Quit),
+        (0..40u64).prop_map(Action::Wait),
+    ]
+}
+
+const NAMES: [&str; 4] = ["Ann", "Ben", "Cat", "Dan"];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Whatever users do, in any order, every session's view agrees with
+    /// every other's and with the server's: same members per room, calls
+    /// symmetric, nobody in two calls.
+    #[test]
+    fn views_stay_consistent(script in prop::collection::vec(action(NAMES.len()), 1..60)) {
+        let mut net = Net::new(ServerConfig { command_rate: 1_000, command_burst: 1_000, ..ServerConfig::default() });
+        for name in NAMES {
+            net.connect(name);
+        }
+        for act in script {
+            // Commands the session refuses locally are simply not sent.
+            let _ = match act {
+                Action::Join(i, r) => net.client(i).join(Room::from_string(format!("#R{r}")).unwrap()),
+                Action::Say(i) => net.client(i).say(Text::new("hi").unwrap()),
+                Action::Msg(i, j) => net.client(i).private_message(nick(NAMES[j]), Text::new("yo").unwrap()),
+                Action::Call(i, j) => net.client(i).call(nick(NAMES[j])),
+                Action::Accept(i) => net.client(i).accept(),
+                Action::Deny(i) => net.client(i).deny(),
+                Action::HangUp(i) => net.client(i).hang_up(),
+                Action::Quit(i) => { net.client(i).disconnect(); Ok(()) }
+                Action::Wait(secs) => { net.advance(Duration::from_secs(secs)); Ok(()) }
+            };
+            net.drive();
+        }
+        let live: Vec<usize> = (0..NAMES.len()).filter(|&i| net.clients[i].1.is_registered()).collect();
+        prop_assert_eq!(net.server.user_count(), live.len());
+        for &i in &live {
+            let me = &net.clients[i].1;
+            let room = me.room().expect("a registered user is in a room").key();
+            prop_assert!(me.members().iter().any(|m| m.key() == me.nick().key()), "I am in my own member list");
+            for &j in &live {
+                let other = &net.clients[j].1;
+                let same_room = other.room().map(|r| r.key()) == Some(room.clone());
+                let listed = me.members().iter().any(|m| m.key() == other.nick().key());
+                prop_assert_eq!(same_room, listed, "{} sees {} correctly", me.nick(), other.nick());
+            }
+            if let CallState::Active(peer) = me.call_state() {
+                let j = live.iter().copied().find(|&j| net.clients[j].1.nick() == peer);
+                let j = j.expect("an active call's peer is still here");
+                prop_assert_eq!(net.clients[j].1.call_state(), &CallState::Active(me.nick().clone()));
+            }
+        }
+    }
+}
