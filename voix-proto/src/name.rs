@@ -69,14 +69,39 @@ fn is_forbidden_in_name(c: char) -> bool {
     c.is_whitespace() || c.is_control() || matches!(c, '"' | ':' | ',')
 }
 
-/// Finds the first character of `s` that `forbidden` rejects, checking
-/// ASCII bytes without decoding.
-fn first_forbidden(s: &str, forbidden: impl Fn(char) -> bool) -> Option<char> {
-    if s.is_ascii() {
-        s.bytes().map(char::from).find(|&c| forbidden(c))
-    } else {
-        s.chars().find(|&c| forbidden(c))
+/// [`is_forbidden_in_name`] for every ASCII byte, looked up rather than
+/// computed, since names are checked on every parsed line.
+static FORBIDDEN_ASCII_IN_NAME: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8 as char;
+        table[b] = c.is_ascii_whitespace()
+            || c.is_ascii_control()
+            || c == '\u{b}'
+            || matches!(c, '"' | ':' | ',');
+        b += 1;
     }
+    table
+};
+
+/// Finds the first character of a name that is not allowed, checking
+/// ASCII bytes by table and decoding only from the first non-ASCII byte.
+fn first_forbidden_in_name(s: &str) -> Option<char> {
+    for (i, b) in s.bytes().enumerate() {
+        if b >= 0x80 {
+            return s[i..].chars().find(|&c| is_forbidden_in_name(c));
+        }
+        if FORBIDDEN_ASCII_IN_NAME[usize::from(b)] {
+            return Some(char::from(b));
+        }
+    }
+    None
+}
+
+/// Finds the first character of `s` that `forbidden` rejects.
+fn first_forbidden(s: &str, forbidden: impl Fn(char) -> bool) -> Option<char> {
+    s.chars().find(|&c| forbidden(c))
 }
 
 /// Lower-cases `s` for case-insensitive comparison, borrowing when it is
@@ -220,7 +245,7 @@ fn check_nick(s: &str) -> Result<(), NameError> {
     if s.starts_with('#') {
         return Err(NameError::NickStartsWithHash);
     }
-    match first_forbidden(s, is_forbidden_in_name) {
+    match first_forbidden_in_name(s) {
         Some(c) => Err(NameError::NickChar(c)),
         None => Ok(()),
     }
@@ -236,7 +261,7 @@ fn check_room(s: &str) -> Result<(), NameError> {
     if s.len() > MAX_ROOM_LEN {
         return Err(NameError::RoomTooLong);
     }
-    match first_forbidden(name, is_forbidden_in_name) {
+    match first_forbidden_in_name(name) {
         Some(c) => Err(NameError::RoomChar(c)),
         None => Ok(()),
     }
@@ -263,10 +288,14 @@ fn check_text(s: &str) -> Result<(), NameError> {
     if s.is_empty() {
         return Err(NameError::EmptyText);
     }
-    match memchr::memchr3(b'\r', b'\n', 0, s.as_bytes()) {
-        Some(i) => Err(NameError::TextChar(char::from(s.as_bytes()[i]))),
-        None => Ok(()),
+    // A branch-free scan the compiler vectorises; texts are short, and
+    // almost always clean, so finding the culprit can wait for an error.
+    let is_break = |b: u8| b == b'\r' || b == b'\n' || b == 0;
+    if !s.bytes().fold(false, |found, b| found | is_break(b)) {
+        return Ok(());
     }
+    let culprit = s.bytes().find(|&b| is_break(b)).expect("the scan found one");
+    Err(NameError::TextChar(char::from(culprit)))
 }
 
 impl Nick<'_> {
@@ -337,6 +366,14 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.key(), b.key());
         assert_eq!(Nick::new("ÆBLE").unwrap().key(), Nick::new("æble").unwrap().key());
+    }
+
+    #[test]
+    fn the_ascii_table_agrees_with_the_rule() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            assert_eq!(FORBIDDEN_ASCII_IN_NAME[usize::from(b)], is_forbidden_in_name(c), "{c:?}");
+        }
     }
 
     #[test]

@@ -137,7 +137,9 @@ impl VoiceEndpoint {
     /// Authenticates and decrypts a RELAY packet addressed to this session,
     /// in place in `datagram`, and returns what it carries.
     ///
-    /// Refused datagrams change no state; the contents of `datagram` are
+    /// A refused datagram changes no state, except that an authentic one
+    /// whose body is malformed ([`VoicePacketError::BadRelayBody`]) still
+    /// uses up its sequence number. The contents of `datagram` are
     /// unspecified afterwards either way.
     pub fn open<'a>(
         &mut self,

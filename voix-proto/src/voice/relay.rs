@@ -175,7 +175,7 @@ impl RelayStats {
 /// assert_eq!((voice.nick.as_str(), voice.opus), ("Tina", &b"opus"[..]));
 /// assert!(relay.poll_transmit().is_none());
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Relay {
     config: RelayConfig,
     sessions: SessionTable,
@@ -186,6 +186,17 @@ pub struct Relay {
     plaintext: Vec<u8>,
     queue: TransmitQueue,
     stats: RelayStats,
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relay")
+            .field("config", &self.config)
+            .field("sessions", &self.sessions.len())
+            .field("highest_opened", &self.highest_opened)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Relay {
@@ -302,15 +313,14 @@ impl Relay {
             self.stats.paused += 1;
             return Ok(0);
         };
-        Ok(self.fan_out(slot, group, header))
+        let speaker = sender.id;
+        Ok(self.fan_out(slot, speaker, group, header))
     }
 
     /// Seals the RELAY plaintext in `self.plaintext` for every member of
-    /// `group` but `from`, and returns how many datagrams were queued.
-    fn fan_out(&mut self, from: Slot, group: GroupId, voice: Header) -> usize {
-        let Some(speaker) = self.sessions.get(from).map(|s| s.id) else {
-            return 0;
-        };
+    /// `group` but the speaker's slot `from`, and returns how many
+    /// datagrams were queued.
+    fn fan_out(&mut self, from: Slot, speaker: SessionId, group: GroupId, voice: Header) -> usize {
         let mut queued = 0;
         for &slot in self.sessions.members(group) {
             if slot == from {
@@ -336,8 +346,8 @@ impl Relay {
             let plaintext = &self.plaintext;
             self.queue.push(to, |out| receiver.cipher.seal_append(header, plaintext, out));
             queued += 1;
+            self.stats.forwarded += 1;
         }
-        self.stats.forwarded += u64::try_from(queued).unwrap_or(u64::MAX);
         queued
     }
 }

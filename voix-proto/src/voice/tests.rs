@@ -438,3 +438,56 @@ proptest! {
         prop_assert_eq!(net.relay.session_addr(net.session(a)), Some(addr(a)));
     }
 }
+
+/// The test vectors of PROTOCOL.md, which an independent implementation
+/// (Python `cryptography`, i.e. OpenSSL) produced from the document's
+/// description alone. If this fails, the format changed.
+#[test]
+fn protocol_test_vectors() {
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let key = |first: u8| {
+        VoiceKey::from_bytes(std::array::from_fn(|i| first + u8::try_from(i).unwrap_or(0)))
+    };
+    let session = |n: u32| SessionId::new(n).expect("nonzero");
+
+    let mut tina = VoiceEndpoint::new(session(1), key(0x00));
+    let mut voice = Vec::new();
+    tina.seal_voice(960, true, b"Voix", &mut voice).expect("small payload");
+    assert_eq!(
+        hex(&voice),
+        "01010001000000010000000000000000000003c0\
+         c2501296\
+         473b460aa15e60a97db0ac867c4bcfd0"
+    );
+
+    let mut relay = Relay::new(RelayConfig::default());
+    for (n, first, nick) in [(1, 0x00, "Tina"), (2, 0x20, "Mike")] {
+        relay
+            .apply(RelayCommand::Open {
+                session: session(n),
+                key: key(first),
+                speaker: Nick::new(nick).expect("valid").into_owned(),
+                group: Some(GroupId(1)),
+            })
+            .expect("fresh ids");
+    }
+    let mut mike = VoiceEndpoint::new(session(2), key(0x20));
+    let mut keepalive = Vec::new();
+    mike.seal_keepalive(&mut keepalive).expect("fresh session");
+    assert_eq!(
+        hex(&keepalive),
+        "0103000000000002000000000000000000000000\
+         a9b0655049f3976fc272fcb0fe0c0fec"
+    );
+    assert_eq!(relay.handle_datagram(addr(2), &keepalive), Ok(0));
+    assert_eq!(relay.handle_datagram(addr(1), &voice), Ok(1));
+    let mut relayed = relay.poll_transmit().expect("one").payload.to_vec();
+    assert_eq!(
+        hex(&relayed),
+        "01020001000000020000000100000000000003c0\
+         0c900013a091f3a062\
+         80530d78256cf4f33fadefac1e470c32"
+    );
+    let got = mike.open(&mut relayed).expect("authentic");
+    assert_eq!((got.nick.as_str(), got.opus), ("Tina", &b"Voix"[..]));
+}

@@ -5,9 +5,9 @@
 //! parsers here work on the part after the command word and borrow from it.
 
 use bytes::{BufMut, BytesMut};
-use nom::bytes::complete::{take_till, take_till1, take_while, take_while1};
+use nom::bytes::complete::take_till;
 use nom::character::complete::char;
-use nom::combinator::{eof, opt, rest};
+use nom::combinator::rest;
 use nom::sequence::delimited;
 use nom::{IResult, Parser};
 
@@ -22,10 +22,17 @@ pub(super) fn split_command(line: &[u8]) -> Result<(CommandWord, &str), ParseErr
     if line.is_empty() {
         return Err(ParseError::Empty);
     }
-    let end = line.find([' ', ':']).unwrap_or(line.len());
+    let end = header_end(line);
     let (word, rest) = line.split_at(end);
     let word = CommandWord::from_word(word).ok_or(ParseError::UnknownCommand)?;
     Ok((word, rest))
+}
+
+/// Where the header token at the start of `s` ends: at the first space or
+/// colon. Tokens are a few bytes long, where a plain loop beats `memchr`'s
+/// vector set-up.
+fn header_end(s: &str) -> usize {
+    s.bytes().position(|b| b == b' ' || b == b':').unwrap_or(s.len())
 }
 
 /// Runs `parser` over the whole of `input`, reporting any failure as a
@@ -41,29 +48,55 @@ pub(super) fn run<'a, O>(
     }
 }
 
+/// A nom error at `i`; the kind is not reported, only the position.
+fn fail<T>(i: &str) -> Res<'_, T> {
+    Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Char)))
+}
+
+// The primitives below look at single ASCII bytes rather than decoding
+// characters as nom's `char` and `take_while` do on `&str`: they run several
+// times on every line. Splitting a `&str` next to an ASCII byte is always
+// on a character boundary.
+
 /// `:` and at most one space: the separator before the arguments.
 pub(super) fn colon(i: &str) -> Res<'_, ()> {
-    (char(':'), opt(char(' '))).map(|_| ()).parse(i)
+    match i.as_bytes() {
+        [b':', b' ', ..] => Ok((&i[2..], ())),
+        [b':', ..] => Ok((&i[1..], ())),
+        _ => fail(i),
+    }
 }
 
 /// One or more spaces between header tokens.
 pub(super) fn spaces(i: &str) -> Res<'_, &str> {
-    take_while1(|c| c == ' ').parse(i)
+    let n = i.bytes().take_while(|&b| b == b' ').count();
+    if n == 0 {
+        return fail(i);
+    }
+    Ok((&i[n..], &i[..n]))
+}
+
+/// Optional trailing spaces, then the end of the line.
+pub(super) fn end(i: &str) -> Res<'_, ()> {
+    if i.bytes().all(|b| b == b' ') { Ok(("", ())) } else { fail(i) }
 }
 
 /// A header token: everything up to the next space or colon.
+///
+/// Written as a byte scan rather than with `take_till1`, which decodes
+/// characters: this runs on every line and is most of the parse.
 pub(super) fn token(i: &str) -> Res<'_, &str> {
-    take_till1(|c| c == ' ' || c == ':').parse(i)
+    let end = header_end(i);
+    if end == 0 {
+        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::TakeTill1)));
+    }
+    // Splitting before an ASCII byte is always on a character boundary.
+    Ok((&i[end..], &i[..end]))
 }
 
 /// A double-quoted string, without the quotes.
 pub(super) fn quoted(i: &str) -> Res<'_, &str> {
     delimited(char('"'), take_till(|c| c == '"'), char('"')).parse(i)
-}
-
-/// Optional trailing spaces, then the end of the line.
-pub(super) fn end(i: &str) -> Res<'_, ()> {
-    (take_while(|c| c == ' '), eof).map(|_| ()).parse(i)
 }
 
 /// `: <token>` and the end of the line.

@@ -43,6 +43,7 @@ pub enum CommandWord {
 }
 
 impl CommandWord {
+    #[cfg(test)]
     const ALL: [CommandWord; 17] = [
         Self::Connect,
         Self::Accept,
@@ -103,12 +104,38 @@ impl CommandWord {
 
     /// Recognises a command word, ignoring ASCII case.
     pub fn from_word(word: &str) -> Option<Self> {
-        // Compare lengths first: most words differ in length, so this is
-        // one or two byte comparisons for a typical line.
-        Self::ALL.into_iter().find(|w| {
-            let s = w.as_str();
-            s.len() == word.len() && s.eq_ignore_ascii_case(word)
-        })
+        // Dispatch on the length and first letter, then compare once: a
+        // typical line costs one comparison.
+        let w = word.as_bytes();
+        let candidate = match (w.len(), w.first()?.to_ascii_uppercase()) {
+            (3, b'M') => Self::Msg,
+            (4, b'J') => Self::Join,
+            (4, b'P') => match w[1].to_ascii_uppercase() {
+                b'I' => Self::Ping,
+                _ => Self::Pong,
+            },
+            (4, b'T') => Self::Talk,
+            (5, b'E') => Self::Error,
+            (5, b'V') => Self::Voice,
+            (6, b'A') => Self::Accept,
+            (6, b'J') => Self::Joined,
+            (7, b'C') => Self::Connect,
+            (7, b'P') => Self::PrivMsg,
+            (8, b'U') => match w[4].to_ascii_uppercase() {
+                b'L' => Self::UserList,
+                _ => Self::UserJoin,
+            },
+            (9, b'U') => Self::UserLeave,
+            (10, b'D') => Self::Disconnect,
+            (11, b'N') => Self::NotAccepted,
+            (13, b'N') => Self::NicknameInUse,
+            _ => return None,
+        };
+        // Every command word is upper-case letters, so setting bit 5 on both
+        // sides compares without case; folded over the bytes, branch-free.
+        let expected = candidate.as_str().as_bytes();
+        let diff = w.iter().zip(expected).fold(0, |acc, (a, b)| acc | ((a | 0x20) ^ (b | 0x20)));
+        (diff == 0 && w.iter().all(u8::is_ascii_alphabetic)).then_some(candidate)
     }
 }
 
@@ -131,5 +158,8 @@ mod tests {
         assert_eq!(CommandWord::from_word("Talk"), Some(CommandWord::Talk));
         assert_eq!(CommandWord::from_word("TALKS"), None);
         assert_eq!(CommandWord::from_word(""), None);
+        for near_miss in ["MSH", "PANG", "USERJOIX", "USERLEAVX", "DISCONNECX", "NOTACCEPTEX"] {
+            assert_eq!(CommandWord::from_word(near_miss), None, "{near_miss}");
+        }
     }
 }
