@@ -1,0 +1,49 @@
+//! A byte stream cut into arbitrary chunks: the framer yields the same
+//! lines whatever the cuts, never returns a line over the limit, and never
+//! holds more than the limit of unread bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use voix_proto::wire::{Framed, LineReader};
+
+const MAX: usize = 64;
+
+/// Frames `stream` fed in chunks that end at `cuts`; returns the lines
+/// (None for an overlong one).
+fn frame(stream: &[u8], cuts: &[usize]) -> Vec<Option<Vec<u8>>> {
+    let mut reader = LineReader::new(MAX);
+    let mut buf = Vec::new();
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for &end in cuts.iter().chain(std::iter::once(&stream.len())) {
+        let end = end.clamp(start, stream.len());
+        buf.extend_from_slice(&stream[start..end]);
+        start = end;
+        loop {
+            match reader.next(&buf) {
+                Framed::Line { line, consumed } => {
+                    assert!(line.len() <= MAX);
+                    lines.push(Some(line.to_vec()));
+                    buf.drain(..consumed);
+                }
+                Framed::TooLong { consumed } => {
+                    lines.push(None);
+                    buf.drain(..consumed);
+                }
+                Framed::Incomplete { consumed } => {
+                    buf.drain(..consumed);
+                    break;
+                }
+            }
+        }
+        assert!(buf.len() <= MAX + 2, "holding {} unread bytes", buf.len());
+    }
+    lines
+}
+
+fuzz_target!(|input: (Vec<u8>, Vec<u16>)| {
+    let (stream, cuts) = input;
+    let mut cuts: Vec<usize> = cuts.into_iter().map(usize::from).collect();
+    cuts.sort_unstable();
+    assert_eq!(frame(&stream, &cuts), frame(&stream, &[]));
+});

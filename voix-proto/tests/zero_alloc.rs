@@ -1,0 +1,137 @@
+//! Parsing a line allocates nothing: a counting global allocator proves it
+//! for every kind of line, in both directions, and for the framer.
+//!
+//! This file is its own test binary, so the allocator is only this test's.
+#![allow(unsafe_code)] // a GlobalAlloc is unsafe to implement
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use voix_proto::wire::{ClientCommand, Framed, LineReader, ServerMessage};
+
+/// The system allocator, counting allocations.
+struct Counting;
+
+thread_local! {
+    /// Allocations made by this thread; per thread, so that tests running
+    /// in parallel do not count each other's. Const-initialised, so reading
+    /// it never allocates.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count_one() {
+    ALLOCATIONS.with(|n| n.set(n.get() + 1));
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator, which
+// upholds GlobalAlloc's contract; the counter has no effect on memory.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        // SAFETY: the caller's layout is passed on as it came.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: ptr was allocated by System.alloc with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_one();
+        // SAFETY: ptr came from System with this layout, as the caller promises.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+const CLIENT_LINES: &[&str] = &[
+    r#"CONNECT: "Nickname" "Real Name" 1.0.0"#,
+    "PONG: 14139282",
+    "PING: 1",
+    "MSG #Lobby: Hey all! æøå: ✓",
+    "MSG John: private via MSG",
+    "PRIVMSG John: Hey John!",
+    "TALK John: Request",
+    "Talk John: End",
+    "JOIN: #TurboRoom",
+    "DISCONNECT",
+];
+
+const SERVER_LINES: &[&str] = &[
+    "ACCEPT: hostname.com",
+    "NOTACCEPTED: send CONNECT first",
+    "NICKNAMEINUSE: taken",
+    "PING: 14139282",
+    "JOINED: #Lobby",
+    "USERLIST #Lobby: John, Michael, Willy",
+    "USERJOIN #Lobby: Tina",
+    "USERLEAVE #Lobby: Tina",
+    "MSG John #Lobby: Hey Nickname!",
+    "PRIVMSG John: Hey there :)",
+    "TALK Michael: Accept",
+    "VOICE #Lobby: 7 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+    "ERROR BUSY: John is in another call",
+];
+
+#[test]
+fn parsing_any_line_allocates_nothing() {
+    // Warm up anything lazily initialised (none expected, but be fair).
+    for line in CLIENT_LINES {
+        ClientCommand::parse(line.as_bytes()).expect("valid client line");
+    }
+    for line in SERVER_LINES {
+        ServerMessage::parse(line.as_bytes()).expect("valid server line");
+    }
+    let n = allocations_during(|| {
+        for _ in 0..100 {
+            for line in CLIENT_LINES {
+                std::hint::black_box(ClientCommand::parse(line.as_bytes()).is_ok());
+            }
+            for line in SERVER_LINES {
+                std::hint::black_box(ServerMessage::parse(line.as_bytes()).is_ok());
+            }
+            // Errors allocate nothing either.
+            std::hint::black_box(ClientCommand::parse(b"JOIN: no-hash").is_err());
+            std::hint::black_box(ClientCommand::parse(b"\xff").is_err());
+        }
+    });
+    assert_eq!(n, 0, "parsing allocated {n} times");
+}
+
+#[test]
+fn framing_allocates_nothing() {
+    let stream: Vec<u8> = CLIENT_LINES.iter().flat_map(|l| format!("{l}\r\n").into_bytes()).collect();
+    let mut reader = LineReader::new(4096);
+    let n = allocations_during(|| {
+        let mut pos = 0;
+        let mut lines = 0;
+        loop {
+            match reader.next(&stream[pos..]) {
+                Framed::Line { consumed, .. } => {
+                    lines += 1;
+                    pos += consumed;
+                }
+                Framed::TooLong { consumed } => pos += consumed,
+                Framed::Incomplete { .. } => break,
+            }
+        }
+        assert_eq!(lines, CLIENT_LINES.len());
+    });
+    assert_eq!(n, 0);
+}
+
+/// The counter itself works: a test that could not fail would prove
+/// nothing.
+#[test]
+fn the_counter_counts() {
+    assert!(allocations_during(|| drop(std::hint::black_box(vec![1u8; 64]))) >= 1);
+}
