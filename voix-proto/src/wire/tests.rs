@@ -281,7 +281,7 @@ fn line_at_the_limit_passes_and_one_more_byte_does_not() {
 // ---- property tests ----
 
 fn nick() -> impl Strategy<Value = Nick<'static>> {
-    "[A-Za-z0-9_.\\-\\[\\]|^æøåÆØÅ✓][A-Za-z0-9_.\\-\\[\\]|^#æøå]{0,15}"
+    "[A-Za-z0-9_.\\-\\[\\]|^æøåÆØÅ✓][A-Za-z0-9_.\\-\\[\\]|^#æøå]{0,14}"
         .prop_map(|s| Nick::from_string(s).expect("strategy makes valid nicks"))
 }
 
@@ -304,7 +304,7 @@ fn action() -> impl Strategy<Value = TalkAction> {
 
 fn client_command() -> impl Strategy<Value = ClientCommand<'static>> {
     prop_oneof![
-        (nick(), "[^\"\\p{Cc}]{0,30}", "[0-9a-z.+\\-]{1,12}").prop_map(|(nick, real, v)| {
+        (nick(), "[^\"\\p{Cc}]{0,16}", "[0-9a-z.+\\-]{1,12}").prop_map(|(nick, real, v)| {
             ClientCommand::Connect {
                 nick,
                 real_name: RealName::from_string(real).unwrap(),
