@@ -22,7 +22,11 @@ fn crowded_lobby() -> (Server, Vec<ConnectionId>, Instant) {
     let conns: Vec<_> = (0..MEMBERS)
         .map(|i| {
             let id = server.handle_connect(now);
-            server.handle_input(now, id, format!("CONNECT: \"user{i}\" \"User {i}\" 1.0\r\n").as_bytes());
+            server.handle_input(
+                now,
+                id,
+                format!("CONNECT: \"user{i}\" \"User {i}\" 1.0\r\n").as_bytes(),
+            );
             id
         })
         .collect();

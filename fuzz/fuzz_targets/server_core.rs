@@ -13,11 +13,22 @@ use voix_proto::server::{Server, ServerConfig, ServerEvent};
 #[derive(Debug, Arbitrary)]
 enum Step {
     Connect,
-    Input { conn: u8, bytes: Vec<u8> },
+    Input {
+        conn: u8,
+        bytes: Vec<u8>,
+    },
     /// One of a few well-formed lines, so that fuzzing reaches deep states.
-    Line { conn: u8, line: u8, arg: u8 },
-    Drop { conn: u8 },
-    Wait { secs: u8 },
+    Line {
+        conn: u8,
+        line: u8,
+        arg: u8,
+    },
+    Drop {
+        conn: u8,
+    },
+    Wait {
+        secs: u8,
+    },
     Drain,
 }
 

@@ -109,7 +109,8 @@ fn parsing_any_line_allocates_nothing() {
 
 #[test]
 fn framing_allocates_nothing() {
-    let stream: Vec<u8> = CLIENT_LINES.iter().flat_map(|l| format!("{l}\r\n").into_bytes()).collect();
+    let stream: Vec<u8> =
+        CLIENT_LINES.iter().flat_map(|l| format!("{l}\r\n").into_bytes()).collect();
     let mut reader = LineReader::new(4096);
     let n = allocations_during(|| {
         let mut pos = 0;
