@@ -131,11 +131,12 @@ impl CommandWord {
             (13, b'N') => Self::NicknameInUse,
             _ => return None,
         };
-        // Every command word is upper-case letters, so setting bit 5 on both
-        // sides compares without case; folded over the bytes, branch-free.
+        // Every command word is upper-case letters, and for a letter L the
+        // only bytes b with `b | 0x20 == L | 0x20` are L and its lower case:
+        // so this compares ignoring case, branch-free.
         let expected = candidate.as_str().as_bytes();
         let diff = w.iter().zip(expected).fold(0, |acc, (a, b)| acc | ((a | 0x20) ^ (b | 0x20)));
-        (diff == 0 && w.iter().all(u8::is_ascii_alphabetic)).then_some(candidate)
+        (diff == 0).then_some(candidate)
     }
 }
 
