@@ -69,34 +69,38 @@ fn is_forbidden_in_name(c: char) -> bool {
     c.is_whitespace() || c.is_control() || matches!(c, '"' | ':' | ',')
 }
 
-/// [`is_forbidden_in_name`] for every ASCII byte, looked up rather than
-/// computed, since names are checked on every parsed line.
-static FORBIDDEN_ASCII_IN_NAME: [bool; 128] = {
-    let mut table = [false; 128];
+/// For every byte: [`FORBIDDEN`] if it is an ASCII character
+/// [`is_forbidden_in_name`] rejects, [`NON_ASCII`] if it is part of a
+/// multi-byte character. Names are checked on every parsed line, so the
+/// common case (all ASCII, all allowed) is one table look-up per byte.
+static NAME_BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
     let mut b = 0;
-    while b < 128 {
-        let c = b as u8 as char;
-        table[b] = c.is_ascii_whitespace()
-            || c.is_ascii_control()
-            || c == '\u{b}'
-            || matches!(c, '"' | ':' | ',');
+    while b < 256 {
+        table[b] = if b >= 0x80 {
+            NON_ASCII
+        } else {
+            let c = b as u8 as char;
+            let forbidden = c.is_ascii_whitespace()
+                || c.is_ascii_control()
+                || c == '\u{b}'
+                || matches!(c, '"' | ':' | ',');
+            if forbidden { FORBIDDEN } else { 0 }
+        };
         b += 1;
     }
     table
 };
+const FORBIDDEN: u8 = 1;
+const NON_ASCII: u8 = 2;
 
-/// Finds the first character of a name that is not allowed, checking
-/// ASCII bytes by table and decoding only from the first non-ASCII byte.
+/// Finds the first character of a name that is not allowed.
 fn first_forbidden_in_name(s: &str) -> Option<char> {
-    for (i, b) in s.bytes().enumerate() {
-        if b >= 0x80 {
-            return s[i..].chars().find(|&c| is_forbidden_in_name(c));
-        }
-        if FORBIDDEN_ASCII_IN_NAME[usize::from(b)] {
-            return Some(char::from(b));
-        }
+    let class = s.bytes().fold(0, |acc, b| acc | NAME_BYTE_CLASS[usize::from(b)]);
+    if class == 0 {
+        return None;
     }
-    None
+    s.chars().find(|&c| is_forbidden_in_name(c))
 }
 
 /// Finds the first character of `s` that `forbidden` rejects.
@@ -369,11 +373,13 @@ mod tests {
     }
 
     #[test]
-    fn the_ascii_table_agrees_with_the_rule() {
+    fn the_byte_table_agrees_with_the_rule() {
         for b in 0u8..128 {
             let c = char::from(b);
-            assert_eq!(FORBIDDEN_ASCII_IN_NAME[usize::from(b)], is_forbidden_in_name(c), "{c:?}");
+            let class = NAME_BYTE_CLASS[usize::from(b)];
+            assert_eq!(class == FORBIDDEN, is_forbidden_in_name(c), "{c:?}");
         }
+        assert!((128..=255).all(|b| NAME_BYTE_CLASS[b] == NON_ASCII));
     }
 
     #[test]

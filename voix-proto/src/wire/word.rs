@@ -133,9 +133,15 @@ impl CommandWord {
         };
         // Every command word is upper-case letters, and for a letter L the
         // only bytes b with `b | 0x20 == L | 0x20` are L and its lower case:
-        // so this compares ignoring case, branch-free.
+        // so this compares ignoring case, without branches.
         let expected = candidate.as_str().as_bytes();
-        let diff = w.iter().zip(expected).fold(0, |acc, (a, b)| acc | ((a | 0x20) ^ (b | 0x20)));
+        if expected.len() != w.len() {
+            return None;
+        }
+        let mut diff = 0;
+        for (a, b) in w.iter().zip(expected) {
+            diff |= (a | 0x20) ^ (b | 0x20);
+        }
         (diff == 0).then_some(candidate)
     }
 }
