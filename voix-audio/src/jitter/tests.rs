@@ -1,0 +1,417 @@
+//! Scenario and property tests of the jitter buffer on a virtual clock.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use proptest::prelude::*;
+
+use super::*;
+
+const FRAME: u32 = 960;
+const FRAME_MS: u64 = 20;
+
+/// A packet whose payload is its sequence number, so plays can be checked.
+fn packet(seq: u32, timestamp: u32) -> VoicePacket {
+    VoicePacket {
+        seq,
+        timestamp,
+        marker: false,
+        payload: Bytes::copy_from_slice(&seq.to_be_bytes()),
+    }
+}
+
+/// A buffer driven on a virtual clock, one tick per frame.
+struct Harness {
+    buffer: JitterBuffer,
+    start: Instant,
+}
+
+impl Harness {
+    fn new() -> Self {
+        Self::with(JitterConfig::default())
+    }
+
+    fn with(config: JitterConfig) -> Self {
+        Self {
+            buffer: JitterBuffer::new(config).expect("test configs are valid"),
+            start: Instant::now(),
+        }
+    }
+
+    fn at(&self, micros: u64) -> Instant {
+        self.start + Duration::from_micros(micros)
+    }
+
+    /// Runs until half a second after `end_us`, long enough for the last
+    /// spurt to end: arrivals `(time_us, packet)` in time order, ticks every
+    /// frame from 0. Returns the decision of every tick.
+    fn run(&mut self, mut arrivals: Vec<(u64, VoicePacket)>, end_us: u64) -> Vec<Playout> {
+        arrivals.sort_by_key(|(t, _)| *t);
+        let mut arrivals = arrivals.into_iter().peekable();
+        let mut out = Vec::new();
+        let mut tick = 0;
+        while tick <= end_us + 500_000 {
+            while let Some((_, p)) = arrivals.next_if(|(t, _)| *t <= tick) {
+                let _ = self.buffer.push(p, self.at(tick));
+            }
+            out.push(self.buffer.pop(self.at(tick)));
+            tick += FRAME_MS * 1000;
+        }
+        out
+    }
+}
+
+/// Sequence numbers of the frames played, in order.
+fn played(decisions: &[Playout]) -> Vec<u32> {
+    decisions
+        .iter()
+        .filter_map(|d| match d {
+            Playout::Frame(f) => {
+                let seq = u32::from_be_bytes(f.payload[..4].try_into().expect("4-byte payload"));
+                assert_eq!(seq, f.seq, "payload belongs to another packet");
+                Some(f.seq)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A steady stream: packet `i` sent at `i` frames and arriving `delay_us`
+/// later (plus `jitter(i)`).
+fn stream(
+    first_seq: u32,
+    first_ts: u32,
+    count: u32,
+    jitter: impl Fn(u32) -> u64,
+) -> Vec<(u64, VoicePacket)> {
+    (0..count)
+        .map(|i| {
+            let sent = u64::from(i) * FRAME_MS * 1000;
+            let p = packet(first_seq.wrapping_add(i), first_ts.wrapping_add(i.wrapping_mul(FRAME)));
+            (sent + 30_000 + jitter(i), p)
+        })
+        .collect()
+}
+
+#[test]
+fn perfect_network_plays_everything_in_order_with_little_delay() {
+    let mut h = Harness::new();
+    let out = h.run(stream(100, 5_000, 200, |_| 0), 4_200_000);
+    assert_eq!(played(&out), (100..300).collect::<Vec<_>>());
+    let stats = h.buffer.stats();
+    assert_eq!(stats.frames_played, 200);
+    assert_eq!(stats.frames_concealed, 0);
+    assert!(stats.target_delay <= Duration::from_millis(2), "{stats:?}");
+}
+
+#[test]
+fn reordered_packets_play_in_order() {
+    let mut h = Harness::new();
+    // Every 10th packet is 30 ms late, behind the next one.
+    let out = h.run(stream(0, 0, 300, |i| if i % 10 == 5 { 30_000 } else { 0 }), 6_400_000);
+    let seqs = played(&out);
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "out of order");
+    let stats = h.buffer.stats();
+    assert!(stats.packets_late <= 3, "late after adapting: {stats:?}");
+    assert_eq!(stats.frames_played + stats.packets_late, 300);
+}
+
+#[test]
+fn duplicates_are_played_once() {
+    let mut h = Harness::new();
+    let mut arrivals = stream(0, 0, 100, |_| 0);
+    let copies: Vec<_> = arrivals.iter().map(|(t, p)| (t + 5_000, p.clone())).collect();
+    arrivals.extend(copies);
+    let out = h.run(arrivals, 2_200_000);
+    let seqs = played(&out);
+    assert_eq!(seqs, (0..100).collect::<Vec<_>>());
+    assert_eq!(h.buffer.stats().packets_duplicate, 100);
+}
+
+#[test]
+fn a_single_loss_at_the_target_delay_is_recovered_from_fec() {
+    // A 20 ms minimum delay puts the buffer exactly at its target.
+    let mut h = Harness::with(JitterConfig {
+        min_delay: Duration::from_millis(20),
+        ..JitterConfig::default()
+    });
+    let arrivals = stream(0, 0, 50, |_| 0).into_iter().filter(|(_, p)| p.seq != 20).collect();
+    let out = h.run(arrivals, 1_200_000);
+    let fec: Vec<_> = out
+        .iter()
+        .filter_map(|d| match d {
+            Playout::Fec(f) => Some(f.seq),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fec, [21], "FEC must come from the packet after the loss");
+    assert_eq!(played(&out), (0..20).chain(21..50).collect::<Vec<_>>());
+    let stats = h.buffer.stats();
+    assert_eq!((stats.frames_recovered, stats.frames_lost, stats.frames_concealed), (1, 1, 0));
+}
+
+#[test]
+fn losses_above_the_target_delay_are_skipped_to_catch_up() {
+    // The first ten packets come 60 ms late, then the path speeds up,
+    // leaving the buffer 40 ms above its target (capped at 20 ms): the next
+    // two lost frames are skipped (not filled), each shedding a frame of
+    // delay for free; back at the target, the third loss is filled.
+    let mut h = Harness::with(JitterConfig {
+        max_delay: Duration::from_millis(20),
+        ..JitterConfig::default()
+    });
+    let lost = [13, 15, 17];
+    let arrivals = stream(0, 0, 50, |i| if i < 10 { 60_000 } else { 0 })
+        .into_iter()
+        .filter(|(_, p)| !lost.contains(&p.seq))
+        .collect();
+    let out = h.run(arrivals, 1_200_000);
+    let last_frame =
+        out.iter().rposition(|d| matches!(d, Playout::Frame(_))).expect("frames played");
+    let filled = out[..last_frame]
+        .iter()
+        .filter(|d| matches!(d, Playout::Fec(_) | Playout::Conceal))
+        .count();
+    let codes: Vec<String> = out[..last_frame]
+        .iter()
+        .map(|d| match d {
+            Playout::Frame(f) => f.seq.to_string(),
+            Playout::Fec(_) => "fec".into(),
+            Playout::Conceal => "conceal".into(),
+            Playout::Silence => "-".into(),
+        })
+        .collect();
+    let twelve = codes.iter().position(|c| c == "12").expect("12 played");
+    assert_eq!(codes[twelve..twelve + 3], ["12", "14", "16"], "{codes:?}");
+    assert_eq!(filled, 1, "{codes:?}");
+    assert_eq!(h.buffer.stats().frames_lost, 3);
+    assert_eq!(played(&out).len(), 47);
+}
+
+#[test]
+fn a_burst_loss_is_concealed_then_recovered() {
+    let mut h = Harness::new();
+    let arrivals =
+        stream(0, 0, 50, |_| 0).into_iter().filter(|(_, p)| !(20..25).contains(&p.seq)).collect();
+    let out = h.run(arrivals, 1_200_000);
+    let stats = h.buffer.stats();
+    assert_eq!(stats.frames_lost, 5);
+    assert!(stats.frames_recovered <= 1, "only the last lost frame has FEC");
+    assert!((4..=6).contains(&stats.frames_concealed), "{stats:?}");
+    assert_eq!(played(&out), (0..20).chain(25..50).collect::<Vec<_>>());
+}
+
+#[test]
+fn sequence_and_timestamp_wrap_around() {
+    let mut h = Harness::new();
+    let out = h.run(stream(u32::MAX - 20, u32::MAX - 10 * FRAME, 60, |_| 0), 1_400_000);
+    let expected: Vec<u32> = (0..60).map(|i| (u32::MAX - 20).wrapping_add(i)).collect();
+    assert_eq!(played(&out), expected);
+    assert_eq!(h.buffer.stats().packets_discarded, 0);
+}
+
+#[test]
+fn dtx_gaps_play_silence_not_concealment() {
+    let mut h = Harness::new();
+    // 20 packets of speech, then the sender sends one packet per 400 ms
+    // (Opus DTX) for two seconds, then speech again; numbering is
+    // contiguous, timestamps jump.
+    let mut arrivals = Vec::new();
+    let mut seq = 0;
+    let mut push = |frame_index: u64, seq: &mut u32| {
+        let ts = u32::try_from(frame_index).expect("small") * FRAME;
+        arrivals.push((frame_index * FRAME_MS * 1000 + 30_000, packet(*seq, ts)));
+        *seq += 1;
+    };
+    (0..20).for_each(|f| push(f, &mut seq));
+    (1..=5).for_each(|k| push(20 + 20 * k, &mut seq));
+    (121..141).for_each(|f| push(f, &mut seq));
+    let out = h.run(arrivals, 3_200_000);
+    assert_eq!(played(&out), (0..seq).collect::<Vec<_>>());
+    let stats = h.buffer.stats();
+    assert_eq!(stats.frames_concealed, 0, "{stats:?}");
+    assert_eq!(stats.frames_lost, 0);
+}
+
+#[test]
+fn a_new_spurt_after_silence_keeps_its_numbering() {
+    let mut h = Harness::new();
+    // Speech, then nothing at all for a second (no DTX), then speech that
+    // continues the sequence numbers, with the marker set.
+    let mut arrivals = stream(0, 0, 20, |_| 0);
+    let mut second = stream(20, 70 * FRAME, 20, |_| 0);
+    for (t, p) in &mut second {
+        *t += 50 * FRAME_MS * 1000;
+        p.marker = p.seq == 20;
+    }
+    arrivals.extend(second);
+    let out = h.run(arrivals, 2_000_000);
+    assert_eq!(played(&out), (0..40).collect::<Vec<_>>());
+    let stats = h.buffer.stats();
+    assert_eq!((stats.packets_late, stats.frames_lost), (0, 0), "{stats:?}");
+}
+
+#[test]
+fn a_restarted_sender_is_followed_after_three_packets() {
+    let mut h = Harness::new();
+    let mut arrivals = stream(5_000, 1_000_000, 50, |_| 0);
+    // The sender restarts at sequence 0 and timestamp 0 one second later.
+    let mut restarted = stream(0, 0, 50, |_| 0);
+    for (t, _) in &mut restarted {
+        *t += 1_000_000;
+    }
+    arrivals.extend(restarted);
+    let out = h.run(arrivals, 2_400_000);
+    let seqs = played(&out);
+    assert_eq!(&seqs[..50], &(5_000..5_050).collect::<Vec<_>>()[..]);
+    // The new stream starts at the target delay; what the three packets
+    // needed to prove it real and is already overdue is skipped.
+    let first = seqs[50];
+    assert!(first <= 2, "{seqs:?}");
+    assert_eq!(&seqs[50..], &(first..50).collect::<Vec<_>>()[..]);
+}
+
+#[test]
+fn garbage_timestamps_are_discarded_without_disturbing_playout() {
+    let mut h = Harness::new();
+    let mut arrivals = stream(0, 0, 200, |_| 0);
+    for (_, p) in arrivals.iter_mut().filter(|(_, p)| p.seq % 37 == 10) {
+        p.timestamp = p.timestamp.wrapping_add(0x4000_0000);
+    }
+    let out = h.run(arrivals, 4_200_000);
+    let garbled = (0..200).filter(|s| s % 37 == 10).count() as u64;
+    let stats = h.buffer.stats();
+    assert_eq!(stats.packets_discarded, garbled);
+    assert_eq!(played(&out).len() as u64, 200 - garbled);
+    assert_eq!(stats.frames_lost, garbled);
+    assert!(played(&out).windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn clock_drift_keeps_the_delay_bounded() {
+    for ppm in [-1_000i64, 1_000] {
+        let mut h = Harness::new();
+        // 3000 packets (one minute); the sender's clock is off by `ppm`.
+        let arrivals = (0..3_000u32)
+            .map(|i| {
+                let nominal = i64::from(i) * 20_000;
+                let sent = nominal + nominal * ppm / 1_000_000;
+                (sent.unsigned_abs() + 30_000, packet(i, i * FRAME))
+            })
+            .collect();
+        let out = h.run(arrivals, 61_000_000);
+        let stats = h.buffer.stats();
+        assert!(played(&out).len() >= 2_900, "{ppm} ppm: {stats:?}");
+        assert!(stats.current_delay <= Duration::from_millis(60), "{ppm} ppm: {stats:?}");
+        assert!(stats.frames_concealed <= 100, "{ppm} ppm: {stats:?}");
+    }
+}
+
+#[test]
+fn delay_grows_when_jitter_rises() {
+    let mut h = Harness::new();
+    // Calm for 4 s, then every other packet 60 ms late.
+    let jitter = |i: u32| if i >= 200 && i % 2 == 1 { 60_000 } else { 0 };
+    let out = h.run(stream(0, 0, 400, jitter), 8_400_000);
+    let stats = h.buffer.stats();
+    assert!(stats.target_delay >= Duration::from_millis(60), "{stats:?}");
+    assert!(stats.packets_late <= 10, "adapted too slowly: {stats:?}");
+    assert!(played(&out).windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn min_delay_is_respected() {
+    let mut h = Harness::with(JitterConfig {
+        min_delay: Duration::from_millis(80),
+        ..JitterConfig::default()
+    });
+    let out = h.run(stream(0, 0, 100, |_| 0), 2_400_000);
+    // The first packet, handed over at the 40 ms tick, waits for the
+    // minimum delay: it plays at the 120 ms tick.
+    let first = out.iter().position(|d| matches!(d, Playout::Frame(_)));
+    assert_eq!(first, Some(6), "{out:?}");
+    assert_eq!(played(&out), (0..100).collect::<Vec<_>>());
+    assert_eq!(h.buffer.stats().target_delay, Duration::from_millis(80));
+}
+
+/// One step of an arbitrary script.
+#[derive(Debug, Clone)]
+enum Op {
+    Push { seq: u32, timestamp: u32, marker: bool, advance_us: u32 },
+    Pop { advance_us: u32 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (any::<u32>(), any::<u32>(), any::<bool>(), 0u32..100_000).prop_map(
+            |(seq, timestamp, marker, advance_us)| Op::Push { seq, timestamp, marker, advance_us }
+        ),
+        (0u32..100_000).prop_map(|advance_us| Op::Pop { advance_us }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Arbitrary input never panics and never grows memory past the window.
+    #[test]
+    fn arbitrary_scripts_keep_memory_bounded(ops in prop::collection::vec(op(), 0..400)) {
+        let mut h = Harness::new();
+        let mut now = h.start;
+        for op in ops {
+            match op {
+                Op::Push { seq, timestamp, marker, advance_us } => {
+                    now += Duration::from_micros(advance_us.into());
+                    let payload = Bytes::from_static(b"p");
+                    let _ = h.buffer.push(VoicePacket { seq, timestamp, marker, payload }, now);
+                }
+                Op::Pop { advance_us } => {
+                    now += Duration::from_micros(advance_us.into());
+                    let _ = h.buffer.pop(now);
+                }
+            }
+            prop_assert!(h.buffer.len() <= 128);
+        }
+    }
+
+    /// On a network that loses, delays, reorders and duplicates packets of
+    /// one stream, every frame plays at most once, in order, with its own
+    /// payload, and every packet is accounted for.
+    #[test]
+    fn lossy_networks_never_replay_or_reorder(
+        start_seq: u32,
+        start_ts: u32,
+        fate in prop::collection::vec((0u8..100, 0u64..150_000, any::<bool>()), 50..300),
+    ) {
+        let mut h = Harness::new();
+        let mut arrivals = Vec::new();
+        for (i, &(loss, jitter, duplicate)) in fate.iter().enumerate() {
+            let i = u32::try_from(i).expect("short script");
+            if loss < 10 {
+                continue;
+            }
+            let sent = u64::from(i) * 20_000;
+            let p = packet(start_seq.wrapping_add(i), start_ts.wrapping_add(i.wrapping_mul(FRAME)));
+            if duplicate {
+                arrivals.push((sent + 30_000 + jitter / 2, p.clone()));
+            }
+            arrivals.push((sent + 30_000 + jitter, p));
+        }
+        let sent = arrivals.len() as u64;
+        let end = fate.len() as u64 * 20_000 + 2_000_000;
+        let out = h.run(arrivals, end);
+        let seqs = played(&out);
+        let offsets: Vec<u32> = seqs.iter().map(|s| s.wrapping_sub(start_seq)).collect();
+        prop_assert!(offsets.windows(2).all(|w| w[0] < w[1]), "replayed or reordered: {:?}", offsets);
+        let unique: HashSet<_> = seqs.iter().collect();
+        prop_assert_eq!(unique.len(), seqs.len());
+        let s = h.buffer.stats();
+        prop_assert_eq!(s.packets_received, sent);
+        prop_assert_eq!(
+            s.frames_played + s.packets_late + s.packets_duplicate + s.packets_discarded,
+            sent,
+            "unaccounted packets: {:?}", s
+        );
+    }
+}
