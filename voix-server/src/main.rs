@@ -1,1 +1,120 @@
-fn main() {}
+//! `voix-server`: parses the settings, sets up logging, binds, says where
+//! it listens, and runs until SIGINT or SIGTERM.
+
+use std::error::Error as _;
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing::warn;
+use tracing_subscriber::EnvFilter;
+use voix_server::{BindError, ConfigError, RunError, Settings};
+
+/// The Voix server: text chat, rooms and calls over TCP, voice over UDP on
+/// the same port. Logs go to stderr; RUST_LOG filters them (default: info).
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// TOML file with any of the settings below, keys named as the flags
+    /// (`max-clients = 500`, `ping-interval = "60s"`); flags override it
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(flatten)]
+    settings: Settings,
+}
+
+/// Why the server did not start, or stopped badly.
+#[derive(Debug, thiserror::Error)]
+enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot listen for SIGINT and SIGTERM")]
+    Signals(#[source] io::Error),
+    #[error(transparent)]
+    Bind(#[from] BindError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|error| {
+        if std::env::var_os(EnvFilter::DEFAULT_ENV).is_some() {
+            eprintln!("voix-server: ignoring RUST_LOG ({error}); logging at info");
+        }
+        EnvFilter::new("info")
+    });
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).init();
+    match serve(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let mut message = error.to_string();
+            let mut source = error.source();
+            while let Some(cause) = source {
+                message = format!("{message}: {cause}");
+                source = cause.source();
+            }
+            eprintln!("voix-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(cli: Cli) -> Result<(), Error> {
+    let settings = match &cli.config {
+        Some(path) => cli.settings.or(Settings::from_file(path)?),
+        None => cli.settings,
+    };
+    let shutdown = voix_server::shutdown_signal().map_err(Error::Signals)?;
+    let (listener, voice) = voix_server::bind(settings.listen()).await?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| Error::Bind(BindError::Tcp { addr: settings.listen(), source }))?;
+    let banner = format!(
+        "voix-server listening on {addr} (TCP signalling and UDP voice)\n\
+         connect a client with: cargo run -p voix-client -- --server {} --nick NAME\n",
+        reachable(addr)
+    );
+    // A closed stdout must not stop the server (`println!` would panic).
+    if let Err(error) = io::stdout().lock().write_all(banner.as_bytes()) {
+        warn!(%error, "cannot print the banner");
+    }
+    voix_server::run(listener, voice, settings.config(), shutdown).await?;
+    Ok(())
+}
+
+/// An address a client on this machine can connect to: the loopback
+/// address in place of a wildcard.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), addr.port())
+        }
+        _ => addr,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_become_loopback_in_the_client_command() {
+        let cases = [
+            ("0.0.0.0:9300", "127.0.0.1:9300"),
+            ("[::]:9300", "[::1]:9300"),
+            ("192.0.2.7:9300", "192.0.2.7:9300"),
+        ];
+        for (bound, shown) in cases {
+            let bound: SocketAddr = bound.parse().expect("an address");
+            assert_eq!(reachable(bound).to_string(), shown);
+        }
+    }
+}
