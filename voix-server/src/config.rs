@@ -176,7 +176,7 @@ impl Settings {
     pub fn config(&self) -> Config {
         let d = ServerConfig::default();
         let server = ServerConfig {
-            host_name: self.host_name.as_ref().map_or(d.host_name, |h| h.as_str().to_owned()),
+            host_name: self.host_name.clone().unwrap_or(d.host_name),
             max_clients: self.max_clients.map_or(d.max_clients, NonZeroUsize::get),
             max_line_len: self.max_line_len.map_or(d.max_line_len, NonZeroUsize::get),
             max_output_queue_bytes: self
@@ -189,10 +189,14 @@ impl Settings {
             ping_interval: self.ping_interval.unwrap_or(d.ping_interval),
             ping_timeout: self.ping_timeout.unwrap_or(d.ping_timeout),
             ring_timeout: self.ring_timeout.unwrap_or(d.ring_timeout),
+            max_voice_sessions: self
+                .max_voice_sessions
+                .map_or(d.max_voice_sessions, NonZeroUsize::get),
         };
         let r = RelayConfig::default();
         let relay = RelayConfig {
-            max_sessions: self.max_voice_sessions.map_or(r.max_sessions, NonZeroUsize::get),
+            // The core issues no more credentials than the relay holds.
+            max_sessions: server.max_voice_sessions,
             max_queued: self.max_voice_queue.map_or(r.max_queued, NonZeroUsize::get),
         };
         Config { server, relay }
@@ -322,7 +326,7 @@ mod tests {
         let merged = flags.or(file);
         assert_eq!(merged.listen(), "127.0.0.1:9400".parse::<SocketAddr>().expect("an address"));
         let config = merged.config();
-        assert_eq!(config.server.host_name, "voix.example");
+        assert_eq!(config.server.host_name.as_str(), "voix.example");
         assert_eq!(config.server.max_clients, 7, "the flag wins");
         assert_eq!(config.server.ping_interval, ms(500), "the flag wins");
         assert_eq!(config.server.ring_timeout, ms(10_000));

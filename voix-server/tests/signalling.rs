@@ -34,7 +34,7 @@ fn help_documents_every_setting_with_its_default() {
     let secs = |t: Duration| format!("{}s", t.as_secs());
     let defaults = [
         ("--listen", "0.0.0.0:9300".to_owned()),
-        ("--host-name", d.host_name.clone()),
+        ("--host-name", d.host_name.to_string()),
         ("--max-clients", d.max_clients.to_string()),
         ("--max-line-len", d.max_line_len.to_string()),
         ("--max-output-queue-bytes", d.max_output_queue_bytes.to_string()),

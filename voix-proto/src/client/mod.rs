@@ -305,7 +305,12 @@ impl ClientSession {
             }
             ServerMessage::UserList { room, users } => {
                 if self.is_our_room(&room) {
-                    self.members = users.iter().map(Nick::into_owned).collect();
+                    // A big room's list comes in several lines after JOINED.
+                    for nick in users.iter() {
+                        if !self.members.iter().any(|m| m.key() == nick.key()) {
+                            self.members.push(nick.into_owned());
+                        }
+                    }
                     self.events.push_back(ClientEvent::Members {
                         room: room.into_owned(),
                         members: self.members.clone(),

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::Text;
 use crate::wire::DEFAULT_MAX_LINE_LEN;
 
 /// The server core's limits and timers. [`ServerConfig::default`] gives the
@@ -9,7 +10,7 @@ use crate::wire::DEFAULT_MAX_LINE_LEN;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// The name the server gives in `ACCEPT: <host>`.
-    pub host_name: String,
+    pub host_name: Text<'static>,
     /// Connections (registered or not) held at once; one more is refused
     /// with `ERROR SERVERFULL`.
     pub max_clients: usize,
@@ -32,6 +33,10 @@ pub struct ServerConfig {
     pub ping_timeout: Duration,
     /// Time a call may ring before it ends unanswered.
     pub ring_timeout: Duration,
+    /// Voice sessions open at once (each user has one for their room and
+    /// one for a call). Give the voice relay the same limit. A user who
+    /// would pass it gets `ERROR NOVOICE` instead of a credential.
+    pub max_voice_sessions: usize,
 }
 
 impl ServerConfig {
@@ -55,12 +60,15 @@ impl ServerConfig {
     pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(150);
     /// Default for [`ServerConfig::ring_timeout`].
     pub const DEFAULT_RING_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default for [`ServerConfig::max_voice_sessions`]: above two per
+    /// client at the default client limit, and the relay's default.
+    pub const DEFAULT_MAX_VOICE_SESSIONS: usize = crate::voice::RelayConfig::DEFAULT_MAX_SESSIONS;
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
-            host_name: "voix".to_owned(),
+            host_name: Text::new("voix").expect("a valid host name").into_owned(),
             max_clients: Self::DEFAULT_MAX_CLIENTS,
             max_line_len: Self::DEFAULT_MAX_LINE_LEN,
             max_output_queue_bytes: Self::DEFAULT_MAX_OUTPUT_QUEUE_BYTES,
@@ -71,6 +79,7 @@ impl Default for ServerConfig {
             ping_interval: Self::DEFAULT_PING_INTERVAL,
             ping_timeout: Self::DEFAULT_PING_TIMEOUT,
             ring_timeout: Self::DEFAULT_RING_TIMEOUT,
+            max_voice_sessions: Self::DEFAULT_MAX_VOICE_SESSIONS,
         }
     }
 }

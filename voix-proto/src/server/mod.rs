@@ -11,7 +11,7 @@
 //! `handle_timeout` next).
 //!
 //! ```
-//! use std::time::Instant;
+//! use std::time::{Duration, Instant};
 //! use voix_proto::server::{Server, ServerConfig};
 //!
 //! let mut server = Server::new(ServerConfig::default(), [7; 32]);
@@ -39,7 +39,7 @@ pub use event::{CloseReason, ServerEvent};
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 use rand::{Rng, SeedableRng};
@@ -135,12 +135,56 @@ pub struct Server {
     rooms: Rooms,
     calls: HashMap<CallId, Call>,
     sessions: SessionIds,
+    /// Voice sessions open in the relay.
+    voice_sessions: usize,
     timers: Timers<TimerKey>,
     ready: VecDeque<ConnectionId>,
     events: VecDeque<ServerEvent>,
     overflowed: Vec<ConnectionId>,
     /// Scratch space for a line sent to many connections.
     line: BytesMut,
+}
+
+/// A duration as people read it in a reply: `150 s`, `1.5 s`, `500 ms`.
+struct Seconds(Duration);
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        match (ms % 1000, ms) {
+            (0, _) => write!(f, "{} s", ms / 1000),
+            (_, ..1000) => write!(f, "{ms} ms"),
+            _ => write!(f, "{} s", self.0.as_secs_f64()),
+        }
+    }
+}
+
+/// Longest line the server sends: the protocol's line limit, which every
+/// client accepts.
+const MAX_OUTPUT_LINE_LEN: usize = crate::wire::DEFAULT_MAX_LINE_LEN;
+
+/// A room's members as one or more `USERLIST` lists, each short enough for
+/// a line of at most [`MAX_OUTPUT_LINE_LEN`] bytes (a big room needs several).
+fn user_list_lines<'n>(
+    room: &Room<'_>,
+    nicks: impl Iterator<Item = &'n Nick<'n>>,
+) -> Vec<crate::wire::NickList<'static>> {
+    // "USERLIST " + room + ": " + list
+    let budget = MAX_OUTPUT_LINE_LEN - "USERLIST : ".len() - room.as_str().len();
+    let mut lists = Vec::new();
+    let mut chunk: Vec<&Nick<'_>> = Vec::new();
+    let mut len = 0;
+    for nick in nicks {
+        let added = nick.as_str().len() + if chunk.is_empty() { 0 } else { 2 };
+        if len + added > budget {
+            lists.push(crate::wire::NickList::from_nicks(chunk.drain(..)));
+            len = 0;
+        }
+        len += nick.as_str().len() + if chunk.is_empty() { 0 } else { 2 };
+        chunk.push(nick);
+    }
+    lists.push(crate::wire::NickList::from_nicks(chunk));
+    lists
 }
 
 /// Builds the human-readable part of a reply. Every piece comes from
@@ -167,6 +211,7 @@ impl Server {
             rooms: Rooms::new(GroupId(0)),
             calls: HashMap::new(),
             sessions: SessionIds::new(),
+            voice_sessions: 0,
             timers: Timers::new(),
             ready: VecDeque::new(),
             events: VecDeque::new(),
@@ -232,7 +277,7 @@ impl Server {
             );
             self.close(id, CloseReason::ServerFull);
         } else {
-            self.timers.set(TimerKey::Registration(id), now + self.config.registration_timeout);
+            self.set_timer(TimerKey::Registration(id), now, self.config.registration_timeout);
         }
         id
     }
@@ -286,22 +331,22 @@ impl Server {
         while let Some(key) = self.timers.pop_expired(now) {
             match key {
                 TimerKey::Registration(id) => {
-                    let secs = self.config.registration_timeout.as_secs();
+                    let limit = Seconds(self.config.registration_timeout);
                     self.error(
                         id,
                         ErrorCode::RegistrationTimeout,
-                        format_args!("no valid CONNECT within {secs} s"),
+                        format_args!("no valid CONNECT within {limit}"),
                     );
                     self.close(id, CloseReason::RegistrationTimeout);
                 }
                 TimerKey::Keepalive(id) => {
                     let awaiting = self.conns.get(&id).is_some_and(|c| c.ping.is_some());
                     if awaiting {
-                        let secs = self.config.ping_timeout.as_secs();
+                        let limit = Seconds(self.config.ping_timeout);
                         self.error(
                             id,
                             ErrorCode::PingTimeout,
-                            format_args!("no PONG within {secs} s"),
+                            format_args!("no PONG within {limit}"),
                         );
                         self.close(id, CloseReason::PingTimeout);
                     } else {
@@ -368,6 +413,15 @@ impl Server {
     }
 
     // ---- lines ----
+
+    /// Arms a timer `after` from `now`; a deadline too far to represent
+    /// never fires.
+    fn set_timer(&mut self, key: TimerKey, now: Instant, after: Duration) {
+        match now.checked_add(after) {
+            Some(at) => self.timers.set(key, at),
+            None => self.timers.cancel(key),
+        }
+    }
 
     fn is_open(&self, id: ConnectionId) -> bool {
         self.conns.get(&id).is_some_and(|c| !c.closing)
@@ -491,7 +545,7 @@ impl Server {
                 Some(User { nick: nick.clone(), key, room: lobby, room_voice: None, call: None });
         }
         self.timers.cancel(TimerKey::Registration(id));
-        let host = reason(format_args!("{}", self.config.host_name));
+        let host = self.config.host_name.clone();
         self.send(id, &ServerMessage::Accept { host });
         self.send_ping(now, id);
         self.events.push_back(ServerEvent::Registered { conn: id, nick });
@@ -503,14 +557,14 @@ impl Server {
         let Some(conn) = self.conns.get_mut(&id).filter(|c| !c.closing) else { return };
         conn.ping = Some(token);
         self.send(id, &ServerMessage::Ping { token });
-        self.timers.set(TimerKey::Keepalive(id), now + self.config.ping_timeout);
+        self.set_timer(TimerKey::Keepalive(id), now, self.config.ping_timeout);
     }
 
     fn handle_pong(&mut self, now: Instant, id: ConnectionId, token: u64) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
         if conn.ping == Some(token) {
             conn.ping = None;
-            self.timers.set(TimerKey::Keepalive(id), now + self.config.ping_interval);
+            self.set_timer(TimerKey::Keepalive(id), now, self.config.ping_interval);
         } else {
             self.error(
                 id,
@@ -555,7 +609,8 @@ impl Server {
             fresh_group
         });
         let (name, group) = (state.name.clone(), state.group);
-        let users = crate::wire::NickList::from_nicks(
+        let user_lists = user_list_lines(
+            &name,
             state.members.iter().filter_map(|m| self.conns.get(m)?.user.as_ref()).map(|u| &u.nick),
         );
         if created {
@@ -569,9 +624,14 @@ impl Server {
         }
         self.broadcast(&key, Some(id), &ServerMessage::UserJoin { room: name.clone(), nick });
         self.send(id, &ServerMessage::Joined { room: name.clone() });
-        self.send(id, &ServerMessage::UserList { room: name.clone(), users });
-        if let Some((session, key)) = voice {
-            self.send(id, &ServerMessage::Voice { scope: VoiceScope::Room(name), session, key });
+        for users in user_lists {
+            self.send(id, &ServerMessage::UserList { room: name.clone(), users });
+        }
+        match voice {
+            Some((session, key)) => {
+                self.send(id, &ServerMessage::Voice { scope: VoiceScope::Room(name), session, key })
+            }
+            None => self.no_voice(id),
         }
     }
 
@@ -579,8 +639,9 @@ impl Server {
     fn leave_room(&mut self, id: ConnectionId) {
         let Some(user) = self.user_mut(id) else { return };
         let (key, nick) = (user.room.clone(), user.nick.clone());
-        if let Some(session) = user.room_voice.take() {
-            self.events.push_back(ServerEvent::Relay(RelayCommand::Close { session }));
+        let session = user.room_voice.take();
+        if let Some(session) = session {
+            self.close_voice(session);
         }
         self.rooms.leave(&key, id);
         if let Some(name) = self.rooms.get(&key).map(|r| r.name.clone()) {
@@ -707,7 +768,7 @@ impl Server {
                 user.call = Some(call_id);
             }
         }
-        self.timers.set(TimerKey::Ring(call_id), now + self.config.ring_timeout);
+        self.set_timer(TimerKey::Ring(call_id), now, self.config.ring_timeout);
         self.send_talk(callee, caller, TalkAction::Request);
     }
 
@@ -730,10 +791,13 @@ impl Server {
                 self.events
                     .push_back(ServerEvent::Relay(RelayCommand::Move { session, group: None }));
             }
-            if let Some((session, key)) = self.open_voice(party, nick.clone(), Some(group)) {
-                sessions.push(session);
-                let scope = VoiceScope::Call(peer_nick.clone());
-                self.send(party, &ServerMessage::Voice { scope, session, key });
+            match self.open_voice(party, nick.clone(), Some(group)) {
+                Some((session, key)) => {
+                    sessions.push(session);
+                    let scope = VoiceScope::Call(peer_nick.clone());
+                    self.send(party, &ServerMessage::Voice { scope, session, key });
+                }
+                None => self.no_voice(party),
             }
         }
         if let Some(call) = self.calls.get_mut(&call_id) {
@@ -750,7 +814,7 @@ impl Server {
         self.timers.cancel(TimerKey::Ring(call_id));
         if let CallState::Active { sessions, .. } = &call.state {
             for &session in sessions {
-                self.events.push_back(ServerEvent::Relay(RelayCommand::Close { session }));
+                self.close_voice(session);
             }
         }
         for party in [call.caller, call.callee] {
@@ -786,7 +850,11 @@ impl Server {
         nick: Nick<'static>,
         group: Option<GroupId>,
     ) -> Option<(SessionId, VoiceKey)> {
+        if self.voice_sessions >= self.config.max_voice_sessions {
+            return None;
+        }
         let session = self.sessions.next()?;
+        self.voice_sessions += 1;
         let mut bytes = [0u8; VoiceKey::LEN];
         self.rng.fill_bytes(&mut bytes);
         let key = VoiceKey::from_bytes(bytes);
@@ -797,6 +865,22 @@ impl Server {
             group,
         }));
         Some((session, key))
+    }
+
+    /// Closes a voice session in the relay.
+    fn close_voice(&mut self, session: SessionId) {
+        self.voice_sessions -= 1;
+        self.events.push_back(ServerEvent::Relay(RelayCommand::Close { session }));
+    }
+
+    /// Tells a user that a room or call has no voice for them.
+    fn no_voice(&mut self, id: ConnectionId) {
+        let max = self.config.max_voice_sessions;
+        self.error(
+            id,
+            ErrorCode::NoVoice,
+            format_args!("no voice here: the server has its maximum of {max} voice sessions"),
+        );
     }
 
     // ---- leaving ----

@@ -18,7 +18,10 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        Self::with(ServerConfig { host_name: "hostname.com".into(), ..ServerConfig::default() })
+        Self::with(ServerConfig {
+            host_name: Text::new("hostname.com").unwrap().into_owned(),
+            ..ServerConfig::default()
+        })
     }
 
     fn with(config: ServerConfig) -> Self {
@@ -635,4 +638,85 @@ fn events_for_the_log() {
         names,
         ["registered A", "registered B", "call A->B", "end A->B", "left A ClientQuit"]
     );
+}
+
+#[test]
+fn a_big_rooms_user_list_is_split_into_lines_every_client_accepts() {
+    let mut h = Harness::new();
+    let names: Vec<&'static str> =
+        (0..300).map(|i| &*format!("member-with-a-long-nickname-{i:03}").leak()).collect();
+    for name in &names {
+        h.join(name);
+    }
+    h.open("late");
+    h.send("late", "CONNECT: \"late\" \"x\" 1.0");
+    let lines = h.recv("late");
+    let lists: Vec<&String> = lines.iter().filter(|l| l.starts_with("USERLIST")).collect();
+    assert!(lists.len() > 1, "{} members fit one line?", names.len());
+    assert!(lines.iter().all(|l| l.len() <= crate::wire::DEFAULT_MAX_LINE_LEN));
+    let listed: Vec<&str> =
+        lists.iter().flat_map(|l| l.split_once(": ").unwrap().1.split(", ")).collect();
+    assert_eq!(listed.len(), names.len() + 1);
+    assert_eq!(listed[..names.len()], names[..]);
+    assert_eq!(listed.last(), Some(&"late"));
+}
+
+#[test]
+fn voice_session_limit_gives_a_clear_error() {
+    let mut h = Harness::with(ServerConfig { max_voice_sessions: 2, ..ServerConfig::default() });
+    h.join("A");
+    h.join("B");
+    h.open("C");
+    h.send("C", "CONNECT: \"C\" \"x\" 1.0");
+    let lines = h.recv("C");
+    assert_eq!(
+        lines.last().unwrap(),
+        "ERROR NOVOICE: no voice here: the server has its maximum of 2 voice sessions"
+    );
+    assert!(!lines.iter().any(|l| l.starts_with("VOICE")));
+    // A leaves: a place is free again.
+    h.send("A", "DISCONNECT");
+    h.send("C", "JOIN: #Other");
+    assert!(h.recv("C").iter().any(|l| l.starts_with("VOICE #Other: ")));
+}
+
+#[test]
+fn timers_beyond_any_instant_never_fire_and_short_ones_read_well() {
+    let config = ServerConfig {
+        ping_interval: Duration::MAX,
+        ping_timeout: Duration::from_millis(500),
+        registration_timeout: Duration::MAX,
+        ring_timeout: Duration::MAX,
+        ..ServerConfig::default()
+    };
+    let mut h = Harness::with(config);
+    h.open("idle");
+    h.join("A");
+    h.join("B");
+    h.send("A", "TALK B: Request");
+    h.advance(s(365 * 24 * 3600));
+    assert_eq!(h.was_closed("idle"), None);
+    assert_eq!(h.was_closed("A"), None);
+    assert_eq!(h.recv("B"), ["TALK A: Request"], "still ringing");
+
+    let mut h = Harness::with(ServerConfig {
+        ping_timeout: Duration::from_millis(500),
+        ..ServerConfig::default()
+    });
+    h.open("x");
+    h.send("x", "CONNECT: \"x\" \"x\" 1.0");
+    h.recv_all();
+    h.advance(Duration::from_millis(500));
+    assert_eq!(h.recv("x"), ["ERROR PINGTIMEOUT: no PONG within 500 ms"]);
+}
+
+#[test]
+fn durations_in_replies() {
+    for (d, text) in [
+        (Duration::from_secs(150), "150 s"),
+        (Duration::from_millis(500), "500 ms"),
+        (Duration::from_millis(1500), "1.5 s"),
+    ] {
+        assert_eq!(Seconds(d).to_string(), text);
+    }
 }

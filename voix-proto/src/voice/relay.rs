@@ -77,9 +77,16 @@ pub struct RelayConfig {
     pub max_queued: usize,
 }
 
+impl RelayConfig {
+    /// Default for [`RelayConfig::max_sessions`].
+    pub const DEFAULT_MAX_SESSIONS: usize = 65_536;
+    /// Default for [`RelayConfig::max_queued`].
+    pub const DEFAULT_MAX_QUEUED: usize = 8_192;
+}
+
 impl Default for RelayConfig {
     fn default() -> Self {
-        Self { max_sessions: 65_536, max_queued: 8_192 }
+        Self { max_sessions: Self::DEFAULT_MAX_SESSIONS, max_queued: Self::DEFAULT_MAX_QUEUED }
     }
 }
 

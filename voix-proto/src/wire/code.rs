@@ -60,6 +60,9 @@ error_codes! {
     Flood => "FLOOD",
     /// The server has as many clients as it allows.
     ServerFull => "SERVERFULL",
+    /// The server has as many voice sessions as it allows; this room or
+    /// call has chat but no voice for the user.
+    NoVoice => "NOVOICE",
     /// The client did not send `CONNECT` in time.
     RegistrationTimeout => "REGISTRATIONTIMEOUT",
     /// The client did not answer `PING` in time.
