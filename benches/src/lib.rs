@@ -8,3 +8,4 @@
 #![deny(unsafe_code)]
 
 pub mod jitter_sim;
+pub mod load;
