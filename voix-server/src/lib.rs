@@ -51,4 +51,4 @@ pub use config::{Config, ConfigError, DEFAULT_LISTEN, MAX_TIMER, Settings};
 pub use run::{RunError, run};
 pub use shutdown::shutdown_signal;
 pub use signalling::CLOSE_TIMEOUT;
-pub use voice::{RELAY_POLL_INTERVAL, RelayPanicked};
+pub use voice::{RELAY_POLL_INTERVAL, RelayPanicked, VOICE_SOCKET_BUFFER};

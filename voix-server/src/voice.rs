@@ -24,6 +24,12 @@ use voix_proto::voice::{MAX_DATAGRAM_LEN, Relay, RelayCommand, RelayConfig, Rela
 /// module documentation).
 pub const RELAY_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
+/// Kernel buffer the voice socket asks for, each way. The default (about
+/// 208 KiB) holds only 2 ms of a 100,000-packets-per-second load, so a
+/// relay thread preempted for longer loses packets; the kernel caps the
+/// request at `net.core.rmem_max` / `wmem_max`.
+pub const VOICE_SOCKET_BUFFER: usize = 4 * 1024 * 1024;
+
 /// Room for the largest valid datagram and then some, so that a longer
 /// one is seen to be too long instead of cut to a valid length.
 const RECEIVE_BUFFER_LEN: usize = MAX_DATAGRAM_LEN + 1;
@@ -40,6 +46,15 @@ impl VoiceRelay {
     pub(crate) fn spawn(socket: tokio::net::UdpSocket, config: RelayConfig) -> io::Result<Self> {
         let socket = socket.into_std()?;
         socket.set_nonblocking(false)?;
+        let sock = socket2::SockRef::from(&socket);
+        for (what, result) in [
+            ("receive", sock.set_recv_buffer_size(VOICE_SOCKET_BUFFER)),
+            ("send", sock.set_send_buffer_size(VOICE_SOCKET_BUFFER)),
+        ] {
+            if let Err(error) = result {
+                warn!(%error, "could not enlarge the voice socket's {what} buffer");
+            }
+        }
         socket.set_read_timeout(Some(RELAY_POLL_INTERVAL))?;
         let (commands, received) = mpsc::channel();
         let thread = thread::Builder::new()

@@ -159,6 +159,11 @@ impl fmt::Display for Seconds {
     }
 }
 
+/// Buffer capacity an idle connection may keep: a burst of output (a big
+/// room's `USERLIST`, a flood of joins) or input must not stay allocated
+/// for the life of every connection that saw one.
+const IDLE_BUFFER_CAPACITY: usize = 4 * 1024;
+
 /// Longest line the server sends: the protocol's line limit, which every
 /// client accepts.
 const MAX_OUTPUT_LINE_LEN: usize = crate::wire::DEFAULT_MAX_LINE_LEN;
@@ -310,7 +315,12 @@ impl Server {
             }
         }
         if let Some(conn) = self.conns.get_mut(&id).filter(|c| !c.closing) {
+            let large = input.capacity() > IDLE_BUFFER_CAPACITY;
             input.advance(pos);
+            if large && input.is_empty() {
+                // Keep no share of a burst's allocation while idle.
+                input = BytesMut::new();
+            }
             conn.input = input;
             conn.reader = reader;
         }
@@ -404,7 +414,16 @@ impl Server {
     /// take it only when the socket can accept it.
     pub fn take_output(&mut self, id: ConnectionId) -> Option<Bytes> {
         let conn = self.conns.get_mut(&id)?;
-        (!conn.output.is_empty()).then(|| conn.output.split().freeze())
+        if conn.output.is_empty() {
+            return None;
+        }
+        let large = conn.output.capacity() > IDLE_BUFFER_CAPACITY;
+        let batch = conn.output.split().freeze();
+        if large {
+            // Keep no share of a burst's allocation past this batch.
+            conn.output = BytesMut::new();
+        }
+        Some(batch)
     }
 
     /// When [`Server::handle_timeout`] should next be called.

@@ -720,3 +720,22 @@ fn durations_in_replies() {
         assert_eq!(Seconds(d).to_string(), text);
     }
 }
+
+#[test]
+fn idle_connections_give_back_burst_memory() {
+    let config =
+        ServerConfig { command_rate: 1_000, command_burst: 1_000, ..ServerConfig::default() };
+    let mut h = Harness::with(config);
+    h.join("idle");
+    h.join("chatty");
+    // A burst for `idle` that it takes in one go, then nothing.
+    let text = "x".repeat(100);
+    for _ in 0..100 {
+        h.send("chatty", &format!("PRIVMSG idle: {text}"));
+    }
+    assert_eq!(h.recv("idle").len(), 100);
+    // What is left of the buffer is what the connection keeps while idle;
+    // a tail of the burst's allocation would keep all of it alive.
+    let conn = &h.server.conns[&h.conns["idle"]];
+    assert!(conn.output.capacity() <= IDLE_BUFFER_CAPACITY, "keeps {}", conn.output.capacity());
+}
