@@ -63,6 +63,22 @@ pub struct EncodedFrame<'a> {
 /// Call [`encode`](Self::encode) once per frame of captured audio, and
 /// [`skip`](Self::skip) for frames not sent at all (muted, or no voice
 /// detected), so timestamps keep following the sample clock.
+///
+/// # Numbering
+///
+/// The rule the [`JitterBuffer`](crate::jitter::JitterBuffer) relies on
+/// to tell a pause from a loss:
+///
+/// - the sequence number goes up by one per packet *sent*, never for a
+///   frame that is not sent (skipped, or left out by DTX);
+/// - the timestamp goes up by one frame per frame of *captured audio*,
+///   sent or not;
+/// - the first packet after any frame not sent carries the marker.
+///
+/// So after a pause the next packet continues the numbering, with its
+/// timestamp (and the marker) showing the pause: the receiver plays the
+/// pause as silence, not as lost frames. A transport that numbers its own
+/// packets must keep the same rule (numbers for voice packets only).
 pub struct VoiceEncoder {
     opus: opus::Encoder,
     config: EncoderConfig,
@@ -70,6 +86,8 @@ pub struct VoiceEncoder {
     timestamp: u32,
     /// The next packet sent starts a talk spurt.
     spurt_start: bool,
+    /// Expected loss in percent, as last set.
+    expected_loss: u8,
     packet: Vec<u8>,
 }
 
@@ -107,6 +125,7 @@ impl VoiceEncoder {
             seq: 0,
             timestamp: 0,
             spurt_start: true,
+            expected_loss: config.expected_loss_percent.min(100),
             packet: vec![0; MAX_PACKET_BYTES],
         })
     }
@@ -116,11 +135,28 @@ impl VoiceEncoder {
         &self.config
     }
 
-    /// Tells the encoder how much loss to protect against with FEC: feed it
-    /// the loss the receiver measures (percent, capped at 100).
+    /// Tells the encoder how much loss to protect against with FEC, in
+    /// percent (capped at 100). The more loss, the more of each packet
+    /// carries a coarse copy of the frame before it.
     pub fn set_expected_loss(&mut self, percent: u8) -> Result<(), CodecError> {
-        self.opus.set_packet_loss_perc(i32::from(percent.min(100)))?;
+        let percent = percent.min(100);
+        self.opus.set_packet_loss_perc(i32::from(percent))?;
+        self.expected_loss = percent;
         Ok(())
+    }
+
+    /// Tells the encoder how much loss to protect against from a measured
+    /// share of lost packets in `[0, 1]`, such as the far end's
+    /// [`JitterStats::loss_rate`](crate::jitter::JitterStats::loss_rate).
+    /// It is rounded up to a whole percent, so any measured loss turns
+    /// some protection on; a share that is not a number counts as none.
+    pub fn set_expected_loss_rate(&mut self, rate: f64) -> Result<(), CodecError> {
+        self.set_expected_loss(loss_percent(rate))
+    }
+
+    /// The expected loss in percent the encoder protects against.
+    pub fn expected_loss(&self) -> u8 {
+        self.expected_loss
     }
 
     /// Encodes one frame of 48 kHz mono samples.
@@ -161,5 +197,17 @@ impl VoiceEncoder {
     fn advance_clock(&mut self) {
         // A frame is at most 2880 samples.
         self.timestamp = self.timestamp.wrapping_add(self.config.frame.samples() as u32);
+    }
+}
+
+/// A share of lost packets as a whole percent, rounded up, in `0..=100`.
+fn loss_percent(rate: f64) -> u8 {
+    if rate.is_nan() || rate <= 0.0 {
+        0
+    } else if rate >= 1.0 {
+        100
+    } else {
+        // In (0, 100] after the checks above.
+        (rate * 100.0).ceil() as u8
     }
 }

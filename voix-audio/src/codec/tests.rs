@@ -124,6 +124,31 @@ fn dtx_sends_nothing_in_silence_and_marks_the_next_spurt() {
 }
 
 #[test]
+fn measured_loss_sets_the_fec_protection() {
+    let mut encoder = VoiceEncoder::new(EncoderConfig::default()).expect("encoder");
+    assert_eq!(encoder.expected_loss(), 5, "from the config");
+    for (rate, percent) in
+        [(0.0, 0), (0.001, 1), (0.034, 4), (0.2, 20), (1.5, 100), (-0.1, 0), (f64::NAN, 0)]
+    {
+        encoder.set_expected_loss_rate(rate).expect("in range");
+        assert_eq!(encoder.expected_loss(), percent, "{rate}");
+    }
+    // More expected loss, more FEC data in the same packets.
+    let speech = speech_like(4, 1.0);
+    let bytes = |rate: f64| {
+        let config = EncoderConfig { dtx: false, ..EncoderConfig::default() };
+        let mut encoder = VoiceEncoder::new(config).expect("encoder");
+        encoder.set_expected_loss_rate(rate).expect("in range");
+        speech
+            .chunks_exact(960)
+            .map(|frame| encoder.encode(frame).expect("encodes").map_or(0, |f| f.payload.len()))
+            .sum::<usize>()
+    };
+    let (clean, lossy) = (bytes(0.0), bytes(0.2));
+    assert!(lossy > clean + clean / 10, "{lossy} bytes at 20 % loss, {clean} at none");
+}
+
+#[test]
 fn skipped_frames_advance_the_clock_and_start_a_spurt() {
     let mut encoder = VoiceEncoder::new(EncoderConfig::default()).expect("encoder");
     let speech = speech_like(1, 0.1);

@@ -5,7 +5,8 @@
 //! queue and a condition variable. A read waits for audio (never spins)
 //! and gives up with [`DeviceError::Stalled`] if none comes; on a machine
 //! without a sound card, opening fails at once with
-//! [`DeviceError::NoDevice`].
+//! [`DeviceError::NoDevice`]. Playback keeps only a short queue (see
+//! [`DEFAULT_PLAYBACK_TARGET`]), so what is written is heard soon.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -13,10 +14,11 @@ use std::time::Duration;
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 
+use super::playback::{DEFAULT_PLAYBACK_TARGET, PlaybackQueue};
 use super::{AudioSink, AudioSource, DeviceError, SourceStatus};
 use crate::format::SAMPLE_RATE;
 
-/// Audio queued between cpal's thread and ours, at most.
+/// Captured audio queued between cpal's thread and ours, at most.
 const QUEUE_SAMPLES: usize = SAMPLE_RATE as usize / 2;
 
 /// How long a read or write waits for the device before giving up.
@@ -25,17 +27,21 @@ const DEVICE_TIMEOUT: Duration = Duration::from_millis(500);
 /// How long cpal may take to open a stream.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Samples shared with cpal's callback thread, and the last stream error
-/// it reported.
-#[derive(Debug, Default)]
-struct Shared {
-    queue: Mutex<VecDeque<i16>>,
+/// Samples shared with cpal's callback thread (a queue of type `Q`), and
+/// the last stream error it reported.
+#[derive(Debug)]
+struct Shared<Q> {
+    queue: Mutex<Q>,
     changed: Condvar,
     error: Mutex<Option<DeviceError>>,
 }
 
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, VecDeque<i16>> {
+impl<Q> Shared<Q> {
+    fn new(queue: Q) -> Self {
+        Self { queue: Mutex::new(queue), changed: Condvar::new(), error: Mutex::new(None) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Q> {
         // A panic on the other side leaves plain samples behind; keep going.
         self.queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -66,7 +72,7 @@ impl Shared {
 
 /// The default microphone, captured at 48 kHz and mixed down to mono.
 pub struct CpalSource {
-    shared: Arc<Shared>,
+    shared: Arc<Shared<VecDeque<i16>>>,
     _stream: cpal::Stream,
 }
 
@@ -87,7 +93,7 @@ impl CpalSource {
             sample_rate: SAMPLE_RATE,
             buffer_size: cpal::BufferSize::Default,
         };
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared::new(VecDeque::new()));
         let sink = Arc::clone(&shared);
         let errors = Arc::clone(&shared);
         let on_error = move |error: cpal::Error| errors.report(&error);
@@ -154,8 +160,14 @@ impl AudioSource for CpalSource {
 }
 
 /// The default speaker, fed 48 kHz mono and copied to every channel.
+///
+/// [`write_frame`](AudioSink::write_frame) waits until the card has played
+/// enough for the frame to fit within the target queue (by default
+/// [`DEFAULT_PLAYBACK_TARGET`]), which paces the caller to the card's clock
+/// and bounds the latency. If the caller falls behind, the card plays
+/// silence; if it writes without waiting, the oldest audio is dropped.
 pub struct CpalSink {
-    shared: Arc<Shared>,
+    shared: Arc<Shared<PlaybackQueue>>,
     _stream: cpal::Stream,
 }
 
@@ -167,8 +179,18 @@ impl std::fmt::Debug for CpalSink {
 
 impl CpalSink {
     /// Opens the default output device and starts playing (silence until
-    /// the first frame is written).
+    /// the first frame is written), queueing [`DEFAULT_PLAYBACK_TARGET`].
     pub fn open_default() -> Result<Self, DeviceError> {
+        Self::open_default_with_target(DEFAULT_PLAYBACK_TARGET)
+    }
+
+    /// Like [`open_default`](Self::open_default), queueing at most `target`
+    /// of audio ahead of the card (clamped to 10-500 ms). Shorter is less
+    /// latency; longer survives a writer that is late now and then, and a
+    /// card that asks for more than the target at once (which would
+    /// otherwise hear silence inserted every time; see
+    /// [`inserted_samples`](Self::inserted_samples)).
+    pub fn open_default_with_target(target: Duration) -> Result<Self, DeviceError> {
         let device = cpal::default_host().default_output_device().ok_or(DeviceError::NoDevice)?;
         let supported = device.default_output_config().map_err(device_error)?;
         let channels = usize::from(supported.channels()).max(1);
@@ -177,7 +199,7 @@ impl CpalSink {
             sample_rate: SAMPLE_RATE,
             buffer_size: cpal::BufferSize::Default,
         };
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared::new(PlaybackQueue::new(target)));
         let source = Arc::clone(&shared);
         let errors = Arc::clone(&shared);
         let on_error = move |error: cpal::Error| errors.report(&error);
@@ -187,7 +209,7 @@ impl CpalSink {
                 move |data: &mut [f32], _: &cpal::OutputCallbackInfo| {
                     let mut queue = source.lock();
                     for frame in data.chunks_mut(channels) {
-                        let sample = f32::from(queue.pop_front().unwrap_or(0)) / 32_768.0;
+                        let sample = f32::from(queue.pop()) / 32_768.0;
                         frame.fill(sample);
                     }
                     source.changed.notify_all();
@@ -200,7 +222,7 @@ impl CpalSink {
                 move |data: &mut [i16], _: &cpal::OutputCallbackInfo| {
                     let mut queue = source.lock();
                     for frame in data.chunks_mut(channels) {
-                        frame.fill(queue.pop_front().unwrap_or(0));
+                        frame.fill(queue.pop());
                     }
                     source.changed.notify_all();
                 },
@@ -213,25 +235,35 @@ impl CpalSink {
         stream.play().map_err(device_error)?;
         Ok(Self { shared, _stream: stream })
     }
+
+    /// Samples dropped so far because the caller wrote ahead of the card.
+    pub fn dropped_samples(&self) -> u64 {
+        self.shared.lock().dropped()
+    }
+
+    /// Samples of silence the card played so far because the caller was
+    /// late (underruns).
+    pub fn inserted_samples(&self) -> u64 {
+        self.shared.lock().inserted()
+    }
 }
 
 impl AudioSink for CpalSink {
     fn write_frame(&mut self, frame: &[i16]) -> Result<(), DeviceError> {
         self.shared.take_error()?;
         // Wait (never spin) until the device has played enough to make room.
-        let room = QUEUE_SAMPLES.saturating_sub(frame.len());
         let queue = self.shared.lock();
         let (mut queue, timeout) = self
             .shared
             .changed
-            .wait_timeout_while(queue, DEVICE_TIMEOUT, |q| q.len() > room)
+            .wait_timeout_while(queue, DEVICE_TIMEOUT, |q| !q.has_room(frame.len()))
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if timeout.timed_out() {
             drop(queue);
             self.shared.take_error()?;
             return Err(DeviceError::Stalled(DEVICE_TIMEOUT));
         }
-        queue.extend(frame.iter().copied());
+        queue.push(frame);
         Ok(())
     }
 }
@@ -275,7 +307,7 @@ mod tests {
 
     #[test]
     fn stream_errors_reach_the_next_call_once() {
-        let shared = Shared::default();
+        let shared = Shared::new(());
         assert_eq!(shared.take_error(), Ok(()));
         shared.report(&cpal::Error::with_message(cpal::ErrorKind::Xrun, "overrun"));
         assert_eq!(shared.take_error(), Ok(()), "an xrun is a glitch, not a failure");

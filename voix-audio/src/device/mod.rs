@@ -9,6 +9,7 @@
 mod cpal_backend;
 mod null;
 mod pacing;
+mod playback;
 mod wav;
 
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use std::time::Duration;
 pub use cpal_backend::{CpalSink, CpalSource};
 pub use null::{NullSink, NullSource};
 pub use pacing::{Pacer, Pacing};
+pub use playback::DEFAULT_PLAYBACK_TARGET;
 pub use wav::{MAX_WAV_SECONDS, WavSink, WavSource};
 
 /// Whether a source had audio to give.

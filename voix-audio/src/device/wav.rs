@@ -15,10 +15,14 @@ pub const MAX_WAV_SECONDS: u32 = 600;
 /// Any sample rate, channel count and sample format `hound` reads is
 /// accepted: channels are averaged to mono and the rate converted to 48 kHz
 /// by linear interpolation. The file is read whole when opened.
+///
+/// By default it ends with the file; [`with_looping`](Self::with_looping)
+/// makes it start over without a gap, sample after sample, for ever.
 #[derive(Debug, Clone)]
 pub struct WavSource {
     samples: Vec<i16>,
     position: usize,
+    looping: bool,
     pacer: Pacer,
 }
 
@@ -59,10 +63,24 @@ impl WavSource {
 
     /// A source playing `samples` (48 kHz mono), as if read from a file.
     pub fn from_samples(samples: Vec<i16>, pacing: Pacing) -> Self {
-        Self { samples, position: 0, pacer: Pacer::new(pacing) }
+        Self { samples, position: 0, looping: false, pacer: Pacer::new(pacing) }
     }
 
-    /// Samples not yet read.
+    /// The same source, playing the file over and over if `looping`: the
+    /// first sample follows the last within a frame, and the source never
+    /// ends (unless the file is empty).
+    #[must_use]
+    pub fn with_looping(mut self, looping: bool) -> Self {
+        self.looping = looping;
+        self
+    }
+
+    /// Whether the source starts over at the end of the file.
+    pub fn is_looping(&self) -> bool {
+        self.looping
+    }
+
+    /// Samples not yet read in the current pass through the file.
     pub fn remaining(&self) -> usize {
         self.samples.len() - self.position
     }
@@ -71,11 +89,22 @@ impl WavSource {
 impl AudioSource for WavSource {
     fn read_frame(&mut self, frame: &mut [i16]) -> Result<SourceStatus, DeviceError> {
         self.pacer.wait(frame.len());
-        let available = self.remaining().min(frame.len());
-        frame[..available].copy_from_slice(&self.samples[self.position..self.position + available]);
-        frame[available..].fill(0);
-        self.position += available;
-        if available < frame.len() { Ok(SourceStatus::Ended) } else { Ok(SourceStatus::Frame) }
+        let mut filled = 0;
+        loop {
+            let available = self.remaining().min(frame.len() - filled);
+            frame[filled..filled + available]
+                .copy_from_slice(&self.samples[self.position..self.position + available]);
+            filled += available;
+            self.position += available;
+            if filled == frame.len() {
+                return Ok(SourceStatus::Frame);
+            }
+            if !self.looping || self.samples.is_empty() {
+                frame[filled..].fill(0);
+                return Ok(SourceStatus::Ended);
+            }
+            self.position = 0;
+        }
     }
 }
 
@@ -193,6 +222,31 @@ mod tests {
         assert_eq!(source.read_frame(&mut frame), Ok(SourceStatus::Ended));
         assert!(frame.iter().all(|&s| s == 0));
         std::fs::remove_file(path).expect("cleanup");
+    }
+
+    #[test]
+    fn a_looping_source_starts_over_without_a_gap() {
+        // 2.5 frames of a ramp: every frame after the first crosses or
+        // touches the end of the file.
+        let ramp: Vec<i16> = (0..2_400).map(|i| i16::try_from(i).expect("small")).collect();
+        let mut source = WavSource::from_samples(ramp.clone(), Pacing::Unpaced).with_looping(true);
+        assert!(source.is_looping());
+        let mut played = Vec::new();
+        let mut frame = vec![0; 960];
+        for _ in 0..10 {
+            assert_eq!(source.read_frame(&mut frame), Ok(SourceStatus::Frame));
+            played.extend_from_slice(&frame);
+        }
+        let expected: Vec<i16> = ramp.iter().copied().cycle().take(9_600).collect();
+        assert_eq!(played, expected);
+    }
+
+    #[test]
+    fn an_empty_looping_source_ends() {
+        let mut source = WavSource::from_samples(Vec::new(), Pacing::Unpaced).with_looping(true);
+        let mut frame = vec![1; 960];
+        assert_eq!(source.read_frame(&mut frame), Ok(SourceStatus::Ended));
+        assert!(frame.iter().all(|&s| s == 0));
     }
 
     #[test]

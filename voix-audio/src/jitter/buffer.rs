@@ -83,8 +83,15 @@ const DROP_MARGIN_US: i64 = 40_000;
 const SKIP_MARGIN_US: i64 = 10_000;
 /// Ticks between two frames dropped to shrink the delay during speech.
 const DROP_SPACING_TICKS: u32 = 5;
+/// How long (µs) the delay must stay a frame or more above the target in
+/// continuous speech before one quiet frame is dropped to bring it down.
+const SHRINK_AFTER_US: u64 = 2_000_000;
 /// Silence after the last packet (µs, beyond the target) that ends a spurt.
 const SPURT_END_US: u64 = 200_000;
+/// Longest concealment (µs) after the last packet while nothing newer has
+/// arrived. Beyond it the sender has most likely paused (voice activity
+/// gate, DTX), so the buffer plays silence while it waits to find out.
+const CONCEAL_TAIL_US: u64 = 60_000;
 
 /// The next frame to play.
 #[derive(Debug, Clone, Copy)]
@@ -130,7 +137,14 @@ pub struct JitterBuffer {
     /// Frames given up while nothing newer had arrived: the sender may just
     /// have stopped talking, so they are taken back if the spurt ends.
     speculative: u64,
+    /// Ticks concealed since the last packet while nothing newer had
+    /// arrived: counted as silence instead if the sender had paused.
+    tail_concealed: u64,
     ticks_since_drop: u32,
+    /// How long the delay has been above the target during speech, in µs.
+    excess_us: u64,
+    /// The usual payload size, to tell quiet frames from loud ones.
+    payload_mean: PayloadMean,
     stats: JitterStats,
 }
 
@@ -159,7 +173,10 @@ impl JitterBuffer {
             resync: Vec::with_capacity(RESYNC_PACKETS),
             missing_run: 0,
             speculative: 0,
+            tail_concealed: 0,
             ticks_since_drop: 0,
+            excess_us: 0,
+            payload_mean: PayloadMean::default(),
             stats: JitterStats::default(),
         })
     }
@@ -203,13 +220,15 @@ impl JitterBuffer {
         self.stamps.accept(ts);
         self.newest = Some(self.newest.map_or(seq, |newest| newest.max(seq)));
         self.estimator.observe(now_us, media_us(ts));
-        self.store(Stored {
+        let marker = packet.marker;
+        let stored = Stored {
             seq,
             ts,
             raw_seq: packet.seq,
             raw_ts: packet.timestamp,
             payload: packet.payload,
-        })
+        };
+        self.store(stored, marker)
     }
 
     /// Decides what to play for the tick starting at `now`. Call once per
@@ -231,24 +250,7 @@ impl JitterBuffer {
             Some(ts) if ts > cursor.ts + self.frame_samples / 2 => {
                 self.tick_in_gap(cursor, ts, delay, target)
             }
-            Some(ts) => {
-                let frame_us = i64::try_from(self.frame_us).unwrap_or(i64::MAX);
-                let next_follows = self
-                    .ring
-                    .get(cursor.seq + 1)
-                    .is_some_and(|next| next.ts == ts + self.frame_samples);
-                if delay > target + frame_us + DROP_MARGIN_US
-                    && self.ticks_since_drop >= DROP_SPACING_TICKS
-                    && next_follows
-                {
-                    self.ring.take(cursor.seq);
-                    self.stats.packets_discarded += 1;
-                    self.advance(false);
-                    self.ticks_since_drop = 0;
-                    return self.play(cursor.seq + 1);
-                }
-                self.play(cursor.seq)
-            }
+            Some(ts) => self.tick_with_packet(cursor, ts, delay, target),
             None => self.tick_missing(cursor, delay, target),
         }
     }
@@ -334,25 +336,18 @@ impl JitterBuffer {
         self.estimator.reset_floor();
         self.missing_run = 0;
         self.speculative = 0;
+        self.tail_concealed = 0;
     }
 
     /// Files an accepted packet.
-    fn store(&mut self, packet: Stored) -> Arrival {
+    fn store(&mut self, packet: Stored, marker: bool) -> Arrival {
         let seq = packet.seq;
+        if let Some(cursor) = self.cursor.filter(|c| self.is_spurt_restart(c, &packet, marker)) {
+            self.restart_spurt(cursor, seq, marker);
+        }
         let past_horizon = self.cursor.map(|c| c.seq).or(self.horizon);
         if let Some(horizon) = past_horizon.filter(|&h| seq < h) {
-            if let Some(cursor) = self.cursor.filter(|c| self.is_spurt_restart(c, &packet)) {
-                // A new spurt continues the numbering where the sender
-                // stopped; the frames given up after it were never sent.
-                let rewound = cursor.seq - seq;
-                self.stats.frames_lost = self.stats.frames_lost.saturating_sub(rewound);
-                self.speculative = 0;
-                self.played_history = forget_newest(self.played_history, rewound);
-                self.cursor = Some(Cursor { seq, ts: cursor.ts });
-                self.horizon = Some(seq);
-            } else {
-                return self.classify_past(horizon, seq);
-            }
+            return self.classify_past(horizon, seq);
         }
         if self.ring.contains(seq) {
             self.stats.packets_duplicate += 1;
@@ -394,12 +389,48 @@ impl JitterBuffer {
         Arrival::Buffered
     }
 
-    /// Whether `packet`, numbered below the cursor, is in fact the first of
-    /// a new spurt after frames were given up speculatively.
-    fn is_spurt_restart(&self, cursor: &Cursor, packet: &Stored) -> bool {
-        self.speculative > 0
-            && packet.seq >= cursor.seq.saturating_sub(self.speculative)
+    /// Whether `packet` starts a new talk spurt while the buffer, having
+    /// heard nothing since the last packet, is filling the pause: it
+    /// continues the numbering at or after the first frame given up (those
+    /// frames were never sent), or it skips ahead with the marker set; and
+    /// its timestamp is not behind the cursor.
+    fn is_spurt_restart(&self, cursor: &Cursor, packet: &Stored, marker: bool) -> bool {
+        let resumed = cursor.seq.saturating_sub(self.speculative);
+        let continues = if packet.seq < cursor.seq {
+            packet.seq >= resumed
+        } else {
+            marker && packet.seq > cursor.seq
+        };
+        self.missing_run > 0
+            && self.ring.len() == 0
+            && continues
             && packet.ts + self.frame_samples / 2 >= cursor.ts
+    }
+
+    /// Moves the cursor back (or on) to `seq`, the first packet of a new
+    /// spurt: the frames given up since the last packet were a pause, not
+    /// loss (all of them if the packet is marked; otherwise those from
+    /// `seq` on). The cursor keeps its timestamp; the next tick sees the
+    /// gap up to the new packet and steers the delay in it.
+    fn restart_spurt(&mut self, cursor: Cursor, seq: u64, marker: bool) {
+        let forgiven =
+            if marker || seq >= cursor.seq { self.speculative } else { cursor.seq - seq };
+        self.stats.frames_lost = self.stats.frames_lost.saturating_sub(forgiven);
+        let history = forget_newest(self.played_history, forgiven);
+        self.played_history =
+            push_unplayed(history, seq.saturating_sub(cursor.seq.saturating_sub(forgiven)));
+        self.forgive_tail();
+        self.speculative = 0;
+        self.cursor = Some(Cursor { seq, ts: cursor.ts });
+        self.horizon = Some(seq);
+    }
+
+    /// The sender had paused: the ticks concealed since its last packet
+    /// were the fade-out of its talk spurt, not loss.
+    fn forgive_tail(&mut self) {
+        let tail = std::mem::take(&mut self.tail_concealed);
+        self.stats.frames_concealed = self.stats.frames_concealed.saturating_sub(tail);
+        self.stats.ticks_silent += tail;
     }
 
     /// Counts a packet whose slot has passed as late or duplicate.
@@ -448,15 +479,14 @@ impl JitterBuffer {
         };
         if let Some(horizon) = self.horizon {
             let skipped = first.seq.saturating_sub(horizon);
-            self.played_history = u32::try_from(skipped)
-                .ok()
-                .and_then(|bits| self.played_history.checked_shl(bits))
-                .unwrap_or(0);
+            self.played_history = push_unplayed(self.played_history, skipped);
         }
         self.cursor = Some(first);
+        self.excess_us = 0;
         self.pending = None;
         self.missing_run = 0;
         self.speculative = 0;
+        self.tail_concealed = 0;
         Some(first)
     }
 
@@ -466,33 +496,82 @@ impl JitterBuffer {
         (seq + 1..=newest).take(self.ring.capacity() as usize).find(|&s| self.ring.contains(s))
     }
 
+    /// A tick whose packet is here: play it, or drop it to shrink the delay.
+    ///
+    /// Dropping costs a packet, so it needs either a large excess (more than
+    /// [`DROP_MARGIN_US`] over the target and a frame; then every
+    /// [`DROP_SPACING_TICKS`]) or a small one that lasted
+    /// [`SHRINK_AFTER_US`] (then one quiet frame, one no larger than the
+    /// stream's usual packet, at most once per that time). Either way the
+    /// next frame must have arrived and follow on, so the decoder goes
+    /// straight on from one real frame to the next.
+    fn tick_with_packet(&mut self, cursor: Cursor, ts: u64, delay: i64, target: i64) -> Playout {
+        let frame_us = signed(self.frame_us);
+        if delay > target + frame_us / 2 {
+            self.excess_us = self.excess_us.saturating_add(self.frame_us);
+        } else {
+            self.excess_us = 0;
+        }
+        let next_follows =
+            self.ring.get(cursor.seq + 1).is_some_and(|next| next.ts == ts + self.frame_samples);
+        let quiet =
+            self.ring.get(cursor.seq).is_some_and(|p| self.payload_mean.is_quiet(p.payload.len()));
+        let far_above = delay > target + frame_us + DROP_MARGIN_US
+            && self.ticks_since_drop >= DROP_SPACING_TICKS;
+        let long_above = self.excess_us >= SHRINK_AFTER_US && quiet;
+        if next_follows && (far_above || long_above) {
+            self.ring.take(cursor.seq);
+            self.stats.packets_discarded += 1;
+            self.advance(false);
+            self.ticks_since_drop = 0;
+            self.excess_us = 0;
+            return self.play(cursor.seq + 1);
+        }
+        self.play(cursor.seq)
+    }
+
     /// A tick in a gap of the timestamps (the sender sent nothing while
     /// silent): play silence, and move towards the target delay for free.
+    ///
+    /// The delay is brought to within half a frame of the target, as a
+    /// spurt starting from silence would be: below it, the media clock
+    /// holds for a tick; above it, the silence in excess is skipped, and
+    /// if that reaches the next packet, the packet plays at once.
     fn tick_in_gap(&mut self, cursor: Cursor, next_ts: u64, delay: i64, target: i64) -> Playout {
-        self.stats.ticks_silent += 1;
-        let step = if delay > target + signed(self.frame_us) {
-            let excess_frames = (delay - target).unsigned_abs() / self.frame_us;
-            excess_frames * self.frame_samples
-        } else if delay < target {
-            0
+        self.forgive_tail();
+        self.missing_run = 0;
+        self.excess_us = 0;
+        let half_frame = signed(self.frame_us / 2);
+        let excess_frames = if delay > target + half_frame {
+            (delay - target + half_frame).unsigned_abs() / self.frame_us
         } else {
-            self.frame_samples
+            0
         };
-        let ts = (cursor.ts + step).min(next_ts);
-        self.cursor = Some(Cursor { ts, ..cursor });
+        let ts = cursor.ts + excess_frames * self.frame_samples;
+        if ts + self.frame_samples / 2 >= next_ts {
+            return self.play(cursor.seq);
+        }
+        self.stats.ticks_silent += 1;
+        let next = if delay + half_frame < target { ts } else { ts + self.frame_samples };
+        self.cursor = Some(Cursor { ts: next, ..cursor });
         Playout::Silence
     }
 
     /// A tick whose packet is not here.
     fn tick_missing(&mut self, cursor: Cursor, delay: i64, target: i64) -> Playout {
         self.missing_run = self.missing_run.saturating_add(1);
+        // The network is not calm: no time to shrink the delay.
+        self.excess_us = 0;
+        let newer_arrived = self.newest.is_some_and(|newest| newest > cursor.seq);
+        if newer_arrived {
+            // The stream went on: what was concealed was loss after all.
+            self.tail_concealed = 0;
+        }
         if delay < target {
             // Below the target delay, a missing packet may still come:
             // wait for it, which grows the delay by one frame.
-            self.stats.frames_concealed += 1;
-            return Playout::Conceal;
+            return self.fill_missing(newer_arrived);
         }
-        let newer_arrived = self.newest.is_some_and(|newest| newest > cursor.seq);
         if !newer_arrived {
             let waited = u64::from(self.missing_run) * self.frame_us;
             if waited > delay.unsigned_abs() + SPURT_END_US {
@@ -523,19 +602,31 @@ impl JitterBuffer {
         } else {
             self.speculative += 1;
         }
-        self.stats.frames_concealed += 1;
+        let fill = self.fill_missing(newer_arrived);
         self.advance(false);
+        fill
+    }
+
+    /// Fills a tick whose packet is missing: with concealment, or, once
+    /// nothing has come for longer than [`CONCEAL_TAIL_US`], with silence
+    /// (the sender has most likely paused; if not, the loss is counted all
+    /// the same).
+    fn fill_missing(&mut self, newer_arrived: bool) -> Playout {
+        if !newer_arrived {
+            if u64::from(self.missing_run) * self.frame_us > CONCEAL_TAIL_US {
+                self.stats.ticks_silent += 1;
+                return Playout::Silence;
+            }
+            self.tail_concealed += 1;
+        }
+        self.stats.frames_concealed += 1;
         Playout::Conceal
     }
 
     /// The sender went quiet: stop playing, and take back the frames given
     /// up since the last packet, which were probably never sent.
     fn end_spurt(&mut self, cursor: Cursor) {
-        // The ticks concealed since the last packet were the tail of the
-        // spurt fading out, not losses.
-        let tail = u64::from(self.missing_run.saturating_sub(1));
-        self.stats.frames_concealed = self.stats.frames_concealed.saturating_sub(tail);
-        self.stats.ticks_silent += tail;
+        self.forgive_tail();
         let seq = cursor.seq.saturating_sub(self.speculative);
         self.stats.frames_lost = self.stats.frames_lost.saturating_sub(self.speculative);
         self.played_history = forget_newest(self.played_history, self.speculative);
@@ -551,10 +642,12 @@ impl JitterBuffer {
             return Playout::Conceal;
         };
         let frame = playout_frame(&packet);
+        self.payload_mean.observe(packet.payload.len());
         self.cursor = Some(Cursor { seq, ts: packet.ts });
         self.advance(true);
         self.missing_run = 0;
         self.speculative = 0;
+        self.tail_concealed = 0;
         self.stats.frames_played += 1;
         Playout::Frame(frame)
     }
@@ -568,6 +661,39 @@ impl JitterBuffer {
         }
         self.played_history = (self.played_history << 1) | u64::from(played);
     }
+}
+
+/// A running mean of payload sizes. Opus spends fewer bytes on quiet,
+/// simple frames, so a packet no larger than the mean is a quiet one,
+/// whose loss is least heard.
+#[derive(Debug, Clone, Copy, Default)]
+struct PayloadMean {
+    /// The mean in sixteenths of a byte; 0 before the first packet.
+    sixteenths: u64,
+}
+
+impl PayloadMean {
+    /// Weight of each new packet: 1/16, a memory of about 16 frames.
+    const SHIFT: u32 = 4;
+
+    fn observe(&mut self, len: usize) {
+        let len = u64::try_from(len).unwrap_or(u64::MAX).saturating_mul(16);
+        if self.sixteenths == 0 {
+            self.sixteenths = len;
+        } else {
+            self.sixteenths =
+                self.sixteenths - (self.sixteenths >> Self::SHIFT) + (len >> Self::SHIFT);
+        }
+    }
+
+    fn is_quiet(&self, len: usize) -> bool {
+        u64::try_from(len).unwrap_or(u64::MAX).saturating_mul(16) <= self.sixteenths
+    }
+}
+
+/// `history` after `count` more numbers, none of them played.
+fn push_unplayed(history: u64, count: u64) -> u64 {
+    u32::try_from(count).ok().and_then(|bits| history.checked_shl(bits)).unwrap_or(0)
 }
 
 /// `history` with its `count` newest entries removed.

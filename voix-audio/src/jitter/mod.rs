@@ -51,12 +51,22 @@
 //!   frame). Otherwise the frame is given up: rebuilt from the next
 //!   packet's FEC if that is here, skipped outright if the buffer is well
 //!   above its target (shedding a frame of delay), or concealed.
-//! - A timestamp jump with contiguous numbering is a DTX gap: silence, and
-//!   the place to shorten or lengthen the delay freely. Long silence with
-//!   no packets ends the talk spurt; the next packet starts a new one at
-//!   the target delay, keeping its numbering.
-//! - Far above the target in continuous speech, one frame that did arrive
-//!   is dropped at most every five ticks.
+//! - Pauses follow the numbering rule of
+//!   [`VoiceEncoder`](crate::codec::VoiceEncoder) (sequence +1 per packet
+//!   sent, timestamp +1 frame per frame captured, marker after a pause).
+//!   While nothing newer than the last packet has come, a missing frame
+//!   may be a pause or a loss: it is concealed for at most 60 ms, then
+//!   played as silence. A packet that then continues the numbering with
+//!   its timestamp further on (or carries the marker) shows it was a
+//!   pause: the frames given up are not counted as lost nor the tail as
+//!   concealed, and the rest of the pause is silence, the place to
+//!   shorten or lengthen the delay freely (so a DTX gap or a voice
+//!   activity pause never grows it). Long silence ends the talk spurt; the
+//!   next packet starts a new one at the target delay.
+//! - In continuous speech, a delay far above the target sheds one frame
+//!   that did arrive at most every five ticks; a delay a frame or more
+//!   above the target for two seconds sheds one quiet frame (a packet no
+//!   larger than usual), and again two seconds later if still above.
 
 mod buffer;
 mod config;

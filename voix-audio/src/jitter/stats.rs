@@ -26,11 +26,14 @@ pub struct JitterStats {
     /// Frames rebuilt from the forward error correction data of the next packet.
     pub frames_recovered: u64,
     /// Ticks filled by concealment during a talk spurt (lost or late frames,
-    /// and the ticks the buffer waited to grow its delay).
+    /// and the ticks the buffer waited to grow its delay). The short
+    /// concealment after a spurt's last packet is moved to `ticks_silent`
+    /// once the next packet shows the sender had paused.
     pub frames_concealed: u64,
     /// Frames given up for lost (concealed or recovered, never played).
     pub frames_lost: u64,
-    /// Ticks with nothing to play outside a talk spurt.
+    /// Ticks with nothing to play: between talk spurts, in DTX gaps, and
+    /// after the short concealment tail while nothing has come.
     pub ticks_silent: u64,
 }
 

@@ -190,15 +190,56 @@ fn losses_above_the_target_delay_are_skipped_to_catch_up() {
 }
 
 #[test]
-fn a_burst_loss_is_concealed_then_recovered() {
+fn the_delay_comes_back_during_continuous_speech() {
+    let mut h = Harness::new();
+    // Twelve seconds of speech without a pause; packet 300 is 30 ms late,
+    // so the buffer waits a frame for it (one late packet in 300 is too
+    // few to raise the target). Every fifth packet is small (a quiet
+    // frame); the others are loud.
+    let arrivals = stream(0, 0, 600, |i| if i == 300 { 30_000 } else { 0 })
+        .into_iter()
+        .map(|(t, mut p)| {
+            if p.seq % 5 != 3 {
+                let mut loud = p.payload.to_vec();
+                loud.resize(80, 0xaa);
+                p.payload = Bytes::from(loud);
+            }
+            (t, p)
+        })
+        .collect();
+    let out = h.run(arrivals, 12_200_000);
+    let seqs = played(&out);
+    let dropped: Vec<u32> = (0..600).filter(|s| !seqs.contains(s)).collect();
+    assert_eq!(dropped.len(), 1, "one frame dropped: {dropped:?}");
+    assert_eq!(dropped[0] % 5, 3, "a quiet one: {dropped:?}");
+    // Two seconds after the late packet (the excess must last), not at once.
+    assert!((395..=410).contains(&dropped[0]), "{dropped:?}");
+    let stats = h.buffer.stats();
+    assert_eq!((stats.packets_discarded, stats.packets_late), (1, 0), "{stats:?}");
+    // The wait and the drop cancel out: the last packet plays as if
+    // nothing had happened.
+    let first = out.iter().position(|d| matches!(d, Playout::Frame(f) if f.seq == 0));
+    let last = out.iter().position(|d| matches!(d, Playout::Frame(f) if f.seq == 599));
+    assert_eq!(last.zip(first).map(|(l, f)| l - f), Some(599), "{stats:?}");
+}
+
+#[test]
+fn a_burst_loss_is_concealed_for_a_short_tail_then_silent() {
     let mut h = Harness::new();
     let arrivals =
         stream(0, 0, 50, |_| 0).into_iter().filter(|(_, p)| !(20..25).contains(&p.seq)).collect();
     let out = h.run(arrivals, 1_200_000);
+    // While nothing newer has come, a loss looks like a pause: concealed
+    // for 60 ms, then silent; it still counts as lost.
+    let after_19 = out.iter().position(|d| matches!(d, Playout::Frame(f) if f.seq == 19));
+    let burst = &out[after_19.expect("19 played") + 1..][..5];
+    let conceal = Playout::Conceal;
+    assert_eq!(
+        burst,
+        [conceal.clone(), conceal.clone(), conceal, Playout::Silence, Playout::Silence]
+    );
     let stats = h.buffer.stats();
-    assert_eq!(stats.frames_lost, 5);
-    assert!(stats.frames_recovered <= 1, "only the last lost frame has FEC");
-    assert!((4..=6).contains(&stats.frames_concealed), "{stats:?}");
+    assert_eq!((stats.frames_lost, stats.frames_concealed), (5, 3), "{stats:?}");
     assert_eq!(played(&out), (0..20).chain(25..50).collect::<Vec<_>>());
 }
 
@@ -250,6 +291,45 @@ fn a_new_spurt_after_silence_keeps_its_numbering() {
     assert_eq!(played(&out), (0..40).collect::<Vec<_>>());
     let stats = h.buffer.stats();
     assert_eq!((stats.packets_late, stats.frames_lost), (0, 0), "{stats:?}");
+}
+
+#[test]
+fn a_short_pause_is_silence_and_keeps_the_delay() {
+    let mut h = Harness::new();
+    // 160 ms of pause, shorter than it takes to end a spurt: the next
+    // packet continues the numbering with its timestamp 8 frames on. A
+    // second pause ends with a marked packet that skips two numbers.
+    let mut arrivals = stream(0, 0, 20, |_| 0);
+    for (first_seq, first_frame, count) in [(20, 28, 20), (42, 56, 20)] {
+        let mut spurt = stream(first_seq, first_frame * FRAME, count, |_| 0);
+        for (t, p) in &mut spurt {
+            *t += u64::from(first_frame) * FRAME_MS * 1000;
+            p.marker = p.seq == first_seq;
+        }
+        arrivals.extend(spurt);
+    }
+    let out = h.run(arrivals, 1_700_000);
+    assert_eq!(played(&out), (0..40).chain(42..62).collect::<Vec<_>>());
+    let conceal_runs: Vec<usize> = out
+        .split(|d| !matches!(d, Playout::Conceal))
+        .map(<[Playout]>::len)
+        .filter(|&n| n > 0)
+        .collect();
+    // 60 ms of concealment after each spurt (the last one too), then silence.
+    assert_eq!(conceal_runs, [3, 3, 3], "{out:?}");
+    let stats = h.buffer.stats();
+    assert_eq!((stats.frames_lost, stats.frames_concealed), (0, 0), "{stats:?}");
+    // Each spurt plays its first packet as soon as it arrives, as the first did.
+    let first_plays: Vec<usize> = [0u32, 20, 42]
+        .iter()
+        .map(|&seq| {
+            out.iter()
+                .position(|d| matches!(d, Playout::Frame(f) if f.seq == seq))
+                .expect("first packet of each spurt played")
+        })
+        .collect();
+    assert_eq!(first_plays[1] - first_plays[0], 28, "{out:?}");
+    assert_eq!(first_plays[2] - first_plays[0], 56, "{out:?}");
 }
 
 #[test]
