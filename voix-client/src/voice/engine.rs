@@ -228,6 +228,7 @@ impl VoiceEngine {
     /// is encoded and sealed for the active session.
     pub fn handle_capture(&mut self, now: Instant, frame: &[i16]) {
         let send = self.gate.should_send(frame);
+        let heard_loss = self.heard_loss();
         let session = match (&mut self.call, &mut self.room) {
             (Some(session), _) | (None, Some(session)) => session,
             (None, None) => {
@@ -242,6 +243,9 @@ impl VoiceEngine {
             return;
         }
         self.transmitting = true;
+        // FEC is sized for the loss we hear: the way back from the relay is
+        // the best estimate we have of the way there.
+        self.encoder.set_expected_loss_rate(heard_loss);
         let Ok(Some(encoded)) = self.encoder.encode(frame) else {
             // Silence that DTX need not send, or a frame of the wrong
             // length (which the audio threads never produce).
@@ -354,6 +358,11 @@ impl VoiceEngine {
             out.fill(0);
         }
         Ok(())
+    }
+
+    /// The highest loss rate among the speakers we hear.
+    fn heard_loss(&self) -> f64 {
+        self.mixer.speakers().map(|(_, stats)| stats.loss_rate()).fold(0.0, f64::max)
     }
 
     // ---- what to show ----

@@ -56,9 +56,8 @@ pub use settings::{TransmitModeArg, VoiceSettings};
 use voix_audio::codec::EncoderConfig;
 
 /// The client's encoder: `voix-audio`'s defaults (20 ms frames, 24 kb/s,
-/// FEC) without DTX. The gate already stops sending in silence, and DTX
-/// pauses inside a talk spurt look like loss to the receiver, which then
-/// conceals: on a clean network every frame should play as sent.
+/// in-band FEC, DTX). DTX saves packets in the quiet moments the gate lets
+/// through; receivers play those gaps as silence, not as loss.
 pub fn encoder_config() -> EncoderConfig {
-    EncoderConfig { dtx: false, ..EncoderConfig::default() }
+    EncoderConfig::default()
 }

@@ -194,7 +194,8 @@ fn a_clean_minute_of_call_plays_without_concealment() {
     let status = world.peers[1].engine.status(start + FRAME * tick);
     assert_eq!(status.concealed_frames, 0, "{status:?}");
     assert_eq!(status.loss, 0.0);
-    assert!(status.packets_received > 2_900, "{status:?}");
+    // DTX leaves out some of the quiet frames of speech; the rest arrive.
+    assert!(status.packets_received > 2_500, "{status:?}");
 }
 
 #[test]
