@@ -245,7 +245,9 @@ impl VoiceEngine {
         self.transmitting = true;
         // FEC is sized for the loss we hear: the way back from the relay is
         // the best estimate we have of the way there.
-        self.encoder.set_expected_loss_rate(heard_loss);
+        // A percentage in 0..=100 is always accepted; were it refused, the
+        // previous setting would simply stay.
+        let _ = self.encoder.set_expected_loss_rate(heard_loss);
         let Ok(Some(encoded)) = self.encoder.encode(frame) else {
             // Silence that DTX need not send, or a frame of the wrong
             // length (which the audio threads never produce).
