@@ -13,7 +13,7 @@ use voix_audio::netsim::{GilbertElliott, NetworkModel, Spikes};
 use voix_audio::signal::speech_like;
 
 /// How long the call is listened to: 4 s, or `VOIX_E2E_CALL_SECONDS`
-/// (BENCHMARKS-client.md's figures come from a 60 s call).
+/// (BENCHMARKS.md's client figures come from a 60 s call).
 fn call_length() -> Duration {
     let seconds =
         std::env::var("VOIX_E2E_CALL_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(4);

@@ -10,7 +10,7 @@
 //! ```
 //!
 //! A progress line goes to stderr while it runs; the results table to
-//! stdout at the end (`--format markdown` for BENCHMARKS-server.md).
+//! stdout at the end (`--format markdown` for BENCHMARKS.md).
 //! SIGINT or SIGTERM stops the run and the servers it started.
 
 use std::error::Error as _;
