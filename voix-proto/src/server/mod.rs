@@ -636,7 +636,7 @@ impl Server {
             self.next_group += 1;
         }
         let in_call = self.user(id).is_some_and(|u| u.call.is_some());
-        let voice = self.open_voice(id, nick.clone(), (!in_call).then_some(group));
+        let voice = self.open_voice(nick.clone(), (!in_call).then_some(group));
         if let Some(user) = self.user_mut(id) {
             user.room = key.clone();
             user.room_voice = voice.as_ref().map(|(s, _)| *s);
@@ -810,7 +810,7 @@ impl Server {
                 self.events
                     .push_back(ServerEvent::Relay(RelayCommand::Move { session, group: None }));
             }
-            match self.open_voice(party, nick.clone(), Some(group)) {
+            match self.open_voice(nick.clone(), Some(group)) {
                 Some((session, key)) => {
                     sessions.push(session);
                     let scope = VoiceScope::Call(peer_nick.clone());
@@ -861,11 +861,11 @@ impl Server {
         }
     }
 
-    /// Opens a voice session for `owner` speaking as `nick` in `group`
-    /// (`None`: paused), returning the credential to send them.
+    /// Opens a voice session for a user speaking as `nick` in `group`
+    /// (`None`: paused), returning the credential to send them, or `None`
+    /// at the voice session limit.
     fn open_voice(
         &mut self,
-        _owner: ConnectionId,
         nick: Nick<'static>,
         group: Option<GroupId>,
     ) -> Option<(SessionId, VoiceKey)> {
