@@ -104,46 +104,34 @@ impl CommandWord {
 
     /// Recognises a command word, ignoring ASCII case.
     pub fn from_word(word: &str) -> Option<Self> {
-        // Dispatch on the length and first letter, then compare once: a
-        // typical line costs one comparison.
+        // The length picks the candidates; each is compared once, over a
+        // length known at compile time, so the comparison is unrolled.
         let w = word.as_bytes();
-        let candidate = match (w.len(), w.first()?.to_ascii_uppercase()) {
-            (3, b'M') => Self::Msg,
-            (4, b'J') => Self::Join,
-            (4, b'P') => match w[1].to_ascii_uppercase() {
-                b'I' => Self::Ping,
-                _ => Self::Pong,
-            },
-            (4, b'T') => Self::Talk,
-            (5, b'E') => Self::Error,
-            (5, b'V') => Self::Voice,
-            (6, b'A') => Self::Accept,
-            (6, b'J') => Self::Joined,
-            (7, b'C') => Self::Connect,
-            (7, b'P') => Self::PrivMsg,
-            (8, b'U') => match w[4].to_ascii_uppercase() {
-                b'L' => Self::UserList,
-                _ => Self::UserJoin,
-            },
-            (9, b'U') => Self::UserLeave,
-            (10, b'D') => Self::Disconnect,
-            (11, b'N') => Self::NotAccepted,
-            (13, b'N') => Self::NicknameInUse,
-            _ => return None,
-        };
-        // Every command word is upper-case letters, and for a letter L the
-        // only bytes b with `b | 0x20 == L | 0x20` are L and its lower case:
-        // so this compares ignoring case, without branches.
-        let expected = candidate.as_str().as_bytes();
-        if expected.len() != w.len() {
-            return None;
+        let is = |expected: Self| matches_ignoring_case(w, expected.as_str().as_bytes());
+        match w.len() {
+            3 => [Self::Msg].into_iter().find(|&c| is(c)),
+            4 => [Self::Pong, Self::Join, Self::Ping, Self::Talk].into_iter().find(|&c| is(c)),
+            5 => [Self::Error, Self::Voice].into_iter().find(|&c| is(c)),
+            6 => [Self::Accept, Self::Joined].into_iter().find(|&c| is(c)),
+            7 => [Self::PrivMsg, Self::Connect].into_iter().find(|&c| is(c)),
+            8 => [Self::UserList, Self::UserJoin].into_iter().find(|&c| is(c)),
+            9 => [Self::UserLeave].into_iter().find(|&c| is(c)),
+            10 => [Self::Disconnect].into_iter().find(|&c| is(c)),
+            11 => [Self::NotAccepted].into_iter().find(|&c| is(c)),
+            13 => [Self::NicknameInUse].into_iter().find(|&c| is(c)),
+            _ => None,
         }
-        let mut diff = 0;
-        for (a, b) in w.iter().zip(expected) {
-            diff |= (a | 0x20) ^ (b | 0x20);
-        }
-        (diff == 0).then_some(candidate)
     }
+}
+
+/// Whether `word` is `expected` (upper-case ASCII letters) in any case.
+///
+/// For a letter L the only bytes b with `b | 0x20 == L | 0x20` are L and
+/// its lower case, so one OR per byte compares without case and without
+/// branches.
+fn matches_ignoring_case(word: &[u8], expected: &[u8]) -> bool {
+    word.len() == expected.len()
+        && word.iter().zip(expected).fold(0, |diff, (a, b)| diff | ((a | 0x20) ^ (b | 0x20))) == 0
 }
 
 impl std::fmt::Display for CommandWord {
