@@ -35,14 +35,15 @@ mod tests;
 pub use event::{CallEnd, ClientEvent};
 
 use std::collections::{HashMap, VecDeque};
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use crate::voice::{SessionId, VoiceKey};
 use crate::wire::{
-    ClientCommand, DEFAULT_MAX_LINE_LEN, ErrorCode, Framed, LineReader, ServerMessage, TalkAction,
-    VoiceScope,
+    ClientCommand, DEFAULT_MAX_LINE_LEN, ErrorCode, LineReader, LineTooLong, ServerMessage,
+    TalkAction, VoiceScope,
 };
 use crate::{Nick, RealName, Room, Text, Version};
 
@@ -234,29 +235,20 @@ impl ClientSession {
         if self.phase == Phase::Closed {
             return;
         }
-        self.input.extend_from_slice(bytes);
         let mut input = std::mem::take(&mut self.input);
-        let mut pos = 0;
-        loop {
-            match self.reader.next(&input[pos..]) {
-                Framed::Line { line, consumed } => {
-                    self.handle_line(now, line);
-                    pos += consumed;
-                }
-                Framed::TooLong { consumed } => {
-                    self.events.push_back(ClientEvent::Unrecognized {
-                        line: "(a line longer than the limit)".to_owned(),
-                        error: None,
-                    });
-                    pos += consumed;
-                }
-                Framed::Incomplete { consumed } => {
-                    pos += consumed;
-                    break;
-                }
+        input.extend_from_slice(bytes);
+        let mut reader = self.reader.clone();
+        reader.drain(&mut input, |line| {
+            match line {
+                Ok(line) => self.handle_line(now, line),
+                Err(LineTooLong) => self.events.push_back(ClientEvent::Unrecognized {
+                    line: "(a line longer than the limit)".to_owned(),
+                    error: None,
+                }),
             }
-        }
-        input.advance(pos);
+            ControlFlow::Continue(())
+        });
+        self.reader = reader;
         self.input = input;
     }
 

@@ -39,15 +39,17 @@ pub use event::{CloseReason, ServerEvent};
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use crate::voice::{GroupId, RelayCommand, SessionId, SessionIds, VoiceKey};
 use crate::wire::{
-    ClientCommand, ErrorCode, Framed, LineReader, ParseError, ServerMessage, TalkAction, VoiceScope,
+    ClientCommand, ErrorCode, LineReader, LineTooLong, ParseError, ServerMessage, TalkAction,
+    VoiceScope,
 };
 use crate::{NameKey, Nick, Room, Text};
 use calls::{Call, CallId, CallState};
@@ -297,26 +299,16 @@ impl Server {
         let mut input = std::mem::take(&mut conn.input);
         let mut reader = conn.reader.clone();
         input.extend_from_slice(bytes);
-        let mut pos = 0;
-        while self.is_open(id) {
-            match reader.next(&input[pos..]) {
-                Framed::Line { line, consumed } => {
-                    self.handle_line(now, id, line);
-                    pos += consumed;
-                }
-                Framed::TooLong { consumed } => {
-                    self.refuse_long_line(now, id);
-                    pos += consumed;
-                }
-                Framed::Incomplete { consumed } => {
-                    pos += consumed;
-                    break;
-                }
+        let large = input.capacity() > IDLE_BUFFER_CAPACITY;
+        reader.drain(&mut input, |line| {
+            match line {
+                Ok(line) => self.handle_line(now, id, line),
+                Err(LineTooLong) => self.refuse_long_line(now, id),
             }
-        }
+            // Nothing more is read from a connection that closed.
+            if self.is_open(id) { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
+        });
         if let Some(conn) = self.conns.get_mut(&id).filter(|c| !c.closing) {
-            let large = input.capacity() > IDLE_BUFFER_CAPACITY;
-            input.advance(pos);
             if large && input.is_empty() {
                 // Keep no share of a burst's allocation while idle.
                 input = BytesMut::new();

@@ -1,5 +1,9 @@
 //! Turning a TCP byte stream into lines, with a bounded line length.
 
+use std::ops::ControlFlow;
+
+use bytes::{Buf, BytesMut};
+
 /// The default longest line, in bytes, not counting the line ending.
 pub const DEFAULT_MAX_LINE_LEN: usize = 4096;
 
@@ -30,6 +34,11 @@ pub enum Framed<'a> {
         consumed: usize,
     },
 }
+
+/// A line longer than the [`LineReader`]'s limit was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("line longer than the limit")]
+pub struct LineTooLong;
 
 /// Finds lines in a byte stream: a sans-IO framer over the caller's
 /// buffer.
@@ -128,5 +137,49 @@ impl LineReader {
                 Framed::Incomplete { consumed: 0 }
             }
         }
+    }
+
+    /// Hands every whole line at the start of `buf` to `on_line` (an
+    /// overlong one as [`LineTooLong`]), then drops what was handled from
+    /// `buf`, keeping an incomplete line for later. Stops early, leaving the
+    /// rest in `buf`, when `on_line` breaks.
+    ///
+    /// ```
+    /// use std::ops::ControlFlow;
+    /// use bytes::BytesMut;
+    /// use voix_proto::wire::LineReader;
+    ///
+    /// let mut reader = LineReader::new(64);
+    /// let mut buf = BytesMut::from(&b"PONG: 1\r\nJOIN: #Tu"[..]);
+    /// let mut lines = Vec::new();
+    /// reader.drain(&mut buf, |line| {
+    ///     lines.push(line.map(<[u8]>::to_vec));
+    ///     ControlFlow::Continue(())
+    /// });
+    /// assert_eq!(lines, [Ok(b"PONG: 1".to_vec())]);
+    /// assert_eq!(&buf[..], b"JOIN: #Tu");
+    /// ```
+    pub fn drain(
+        &mut self,
+        buf: &mut BytesMut,
+        mut on_line: impl FnMut(Result<&[u8], LineTooLong>) -> ControlFlow<()>,
+    ) {
+        let mut pos = 0;
+        loop {
+            let (line, consumed) = match self.next(&buf[pos..]) {
+                Framed::Line { line, consumed } => (Ok(line), consumed),
+                Framed::TooLong { consumed } => (Err(LineTooLong), consumed),
+                Framed::Incomplete { consumed } => {
+                    pos += consumed;
+                    break;
+                }
+            };
+            let flow = on_line(line);
+            pos += consumed;
+            if flow.is_break() {
+                break;
+            }
+        }
+        buf.advance(pos);
     }
 }
