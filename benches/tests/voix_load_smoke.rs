@@ -59,8 +59,8 @@ fn start_server() -> (Killed, String) {
     let (found, addr) = mpsc::channel();
     thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(rest) = line.strip_prefix("voix-server listening on ") {
-                let _ = found.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
+            if let Some(addr) = voix_server::parse_listening_line(&line) {
+                let _ = found.send(addr.to_string());
             }
         }
     });

@@ -20,6 +20,8 @@
 //! # Layout
 //! - `config`: the settings, as flags and as a TOML file ([`Settings`],
 //!   [`Config`]);
+//! - `banner`: the line saying where the server listens
+//!   ([`listening_line`], [`parse_listening_line`]);
 //! - `bind`: one address for TCP and UDP ([`bind()`]);
 //! - `run`: the server on bound sockets until a shutdown future ([`run()`]);
 //! - `signalling`: the task that owns the signalling core, with
@@ -39,6 +41,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod banner;
 mod bind;
 mod config;
 mod run;
@@ -46,6 +49,7 @@ mod shutdown;
 mod signalling;
 mod voice;
 
+pub use banner::{listening_line, parse_listening_line};
 pub use bind::{BIND_ATTEMPTS, BindError, LISTEN_BACKLOG, bind};
 pub use config::{Config, ConfigError, DEFAULT_LISTEN, MAX_TIMER, Settings};
 pub use run::{RunError, run};

@@ -75,8 +75,8 @@ async fn serve(cli: Cli) -> Result<(), Error> {
         .local_addr()
         .map_err(|source| Error::Bind(BindError::Tcp { addr: settings.listen(), source }))?;
     let banner = format!(
-        "voix-server listening on {addr} (TCP signalling and UDP voice)\n\
-         connect a client with: cargo run -p voix-client -- --server {} --nick NAME\n",
+        "{}\nconnect a client with: cargo run -p voix-client -- --server {} --nick NAME\n",
+        voix_server::listening_line(addr),
         reachable(addr)
     );
     // A closed stdout must not stop the server (`println!` would panic).

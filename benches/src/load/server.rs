@@ -114,11 +114,7 @@ impl ServerProcess {
         thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
             while let Some(Ok(line)) = lines.next() {
-                let addr = line
-                    .strip_prefix("voix-server listening on ")
-                    .and_then(|rest| rest.split_whitespace().next())
-                    .and_then(|addr| addr.parse::<SocketAddr>().ok());
-                if let Some(addr) = addr {
+                if let Some(addr) = voix_server::parse_listening_line(&line) {
                     // The tool may have stopped waiting; nothing to do then.
                     let _ = found.send(addr);
                 }

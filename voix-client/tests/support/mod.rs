@@ -119,10 +119,7 @@ impl Server {
         // The guard exists from here on, so that a failed start kills it.
         let mut server = Self { child, addr: SocketAddr::from(([127, 0, 0, 1], 0)) };
         let banner = lines.recv_timeout(TIMEOUT).expect("the server says where it listens");
-        server.addr = banner
-            .strip_prefix("voix-server listening on ")
-            .and_then(|rest| rest.split(' ').next())
-            .and_then(|addr| addr.parse().ok())
+        server.addr = voix_server::parse_listening_line(&banner)
             .unwrap_or_else(|| panic!("no address in {banner:?}"));
         server
     }

@@ -62,10 +62,7 @@ impl ServerProcess {
             let line = lines.recv_timeout(TIMEOUT).expect("the server prints its banner");
             server.banner.push(line);
         }
-        let addr = server.banner[0]
-            .strip_prefix("voix-server listening on ")
-            .and_then(|rest| rest.split(' ').next())
-            .and_then(|addr| addr.parse().ok())
+        let addr = voix_server::parse_listening_line(&server.banner[0])
             .unwrap_or_else(|| panic!("no address in {:?}", server.banner[0]));
         server.addr = addr;
         server
