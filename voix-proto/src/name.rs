@@ -310,6 +310,18 @@ impl Nick<'_> {
     }
 }
 
+impl Nick<'_> {
+    /// Whether `self` and `other` are the same user (equal ignoring case),
+    /// without allocating when both are ASCII.
+    pub fn same_user(&self, other: &Nick<'_>) -> bool {
+        if self.0.is_ascii() && other.0.is_ascii() {
+            self.0.eq_ignore_ascii_case(&other.0)
+        } else {
+            self.key() == other.key()
+        }
+    }
+}
+
 impl Room<'static> {
     /// `#Lobby`, the room every user joins on connecting and returns to.
     pub const LOBBY: Room<'static> = Room(Cow::Borrowed("#Lobby"));
@@ -370,6 +382,9 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.key(), b.key());
         assert_eq!(Nick::new("ÆBLE").unwrap().key(), Nick::new("æble").unwrap().key());
+        assert!(a.same_user(&b));
+        assert!(Nick::new("ÆBLE").unwrap().same_user(&Nick::new("æble").unwrap()));
+        assert!(!a.same_user(&Nick::new("Johnny").unwrap()));
     }
 
     #[test]

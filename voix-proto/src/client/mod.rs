@@ -34,7 +34,7 @@ mod tests;
 
 pub use event::{CallEnd, ClientEvent};
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
@@ -45,7 +45,7 @@ use crate::wire::{
     ClientCommand, DEFAULT_MAX_LINE_LEN, ErrorCode, LineReader, LineTooLong, ServerMessage,
     TalkAction, VoiceScope,
 };
-use crate::{Nick, RealName, Room, Text, Version};
+use crate::{NameKey, Nick, RealName, Room, Text, Version};
 
 /// A command the session cannot carry out in its current state: a fault of
 /// the caller, never of the server.
@@ -137,6 +137,9 @@ pub struct ClientSession {
     host: Option<String>,
     room: Option<Room<'static>>,
     members: Vec<Nick<'static>>,
+    /// The members' keys, so that a big room's lists are merged in linear
+    /// time.
+    member_keys: HashSet<NameKey>,
     call: CallState,
     room_voice: Option<VoiceCredential>,
     call_voice: Option<VoiceCredential>,
@@ -166,6 +169,7 @@ impl ClientSession {
             host: None,
             room: None,
             members: Vec::new(),
+            member_keys: HashSet::new(),
             call: CallState::Idle,
             room_voice: None,
             call_voice: None,
@@ -292,6 +296,7 @@ impl ClientSession {
                 let room = room.into_owned();
                 self.room = Some(room.clone());
                 self.members.clear();
+                self.member_keys.clear();
                 self.room_voice = None;
                 self.events.push_back(ClientEvent::Joined { room });
             }
@@ -299,7 +304,7 @@ impl ClientSession {
                 if self.is_our_room(&room) {
                     // A big room's list comes in several lines after JOINED.
                     for nick in users.iter() {
-                        if !self.members.iter().any(|m| m.key() == nick.key()) {
+                        if self.member_keys.insert(nick.key()) {
                             self.members.push(nick.into_owned());
                         }
                     }
@@ -312,15 +317,17 @@ impl ClientSession {
             ServerMessage::UserJoin { room, nick } => {
                 if self.is_our_room(&room) {
                     let nick = nick.into_owned();
-                    self.members.push(nick.clone());
+                    if self.member_keys.insert(nick.key()) {
+                        self.members.push(nick.clone());
+                    }
                     self.events
                         .push_back(ClientEvent::UserJoined { room: room.into_owned(), nick });
                 }
             }
             ServerMessage::UserLeave { room, nick } => {
                 if self.is_our_room(&room) {
-                    let key = nick.key();
-                    self.members.retain(|m| m.key() != key);
+                    self.member_keys.remove(&nick.key());
+                    self.members.retain(|m| !m.same_user(&nick));
                     let nick = nick.into_owned();
                     self.events.push_back(ClientEvent::UserLeft { room: room.into_owned(), nick });
                 }

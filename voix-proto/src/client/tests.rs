@@ -243,6 +243,21 @@ fn unknown_server_lines_are_reported_not_fatal() {
     assert_eq!(session.room().map(|r| r.as_str()), Some("#Lobby"));
 }
 
+#[test]
+fn a_big_rooms_split_member_list_is_merged() {
+    let mut net = Net::new(ServerConfig::default());
+    for i in 0..200 {
+        net.connect(&format!("member-with-a-long-nickname-{i:03}"));
+    }
+    let last = net.connect("Last");
+    let members = net.client(last).members();
+    assert_eq!(members.len(), 201, "the USERLIST lines add up");
+    assert_eq!(members[0].as_str(), "member-with-a-long-nickname-000");
+    assert_eq!(members[200].as_str(), "Last");
+    let first = 0;
+    assert_eq!(net.client(first).members().len(), 201);
+}
+
 // ---- the state machines under random scripts ----
 
 #[derive(Debug, Clone)]
