@@ -177,8 +177,9 @@ impl Client {
         self.send(&format!("CONNECT: \"{nick}\" \"{nick} Example\" 1.0.0"));
     }
 
-    /// Reads the lines that follow a successful `CONNECT`.
-    pub fn finish_registration(&mut self) {
+    /// Reads the lines that follow a successful `CONNECT`, and returns the
+    /// members of `#Lobby` its `USERLIST` lines named.
+    pub fn finish_registration(&mut self) -> Vec<String> {
         let accept = self.recv_raw();
         assert!(accept.starts_with("ACCEPT: "), "{}: {accept}", self.nick);
         let ping = self.recv_raw();
@@ -186,12 +187,15 @@ impl Client {
         self.send(&format!("PONG: {token}"));
         assert_eq!(self.recv(), "JOINED: #Lobby");
         // A big room's members come in several USERLIST lines.
+        let mut members = Vec::new();
         let mut line = self.recv();
         assert!(line.starts_with("USERLIST #Lobby: "), "{line}");
-        while line.starts_with("USERLIST #Lobby: ") {
+        while let Some(list) = line.strip_prefix("USERLIST #Lobby: ") {
+            members.extend(list.split(", ").map(str::to_owned));
             line = self.recv();
         }
         assert_eq!(line, "VOICE #Lobby: <session> <key>");
+        members
     }
 
     /// Sends one line, adding CRLF.
