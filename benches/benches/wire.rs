@@ -55,6 +55,11 @@ fn server_corpus() -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The corpus as text.
+fn as_text(corpus: &[Vec<u8>]) -> Vec<&str> {
+    corpus.iter().map(|line| std::str::from_utf8(line).expect("corpus is UTF-8")).collect()
+}
+
 fn parse(c: &mut Criterion) {
     let corpus = client_corpus();
     let bytes: usize = corpus.iter().map(Vec::len).sum();
@@ -73,6 +78,26 @@ fn parse(c: &mut Criterion) {
         b.iter(|| {
             for line in &server {
                 black_box(ServerMessage::parse(black_box(line)).is_ok());
+            }
+        })
+    });
+    // From text already known to be UTF-8, as `irc-proto` parses (its
+    // `Message` is parsed from a `&str`): the like-for-like comparison.
+    let client_text = as_text(&corpus);
+    group.throughput(Throughput::Elements(corpus.len() as u64));
+    group.bench_function("client lines from text", |b| {
+        b.iter(|| {
+            for line in &client_text {
+                black_box(ClientCommand::parse_str(black_box(line)).is_ok());
+            }
+        })
+    });
+    let server_text = as_text(&server);
+    group.throughput(Throughput::Elements(server.len() as u64));
+    group.bench_function("server lines from text", |b| {
+        b.iter(|| {
+            for line in &server_text {
+                black_box(ServerMessage::parse_str(black_box(line)).is_ok());
             }
         })
     });

@@ -66,6 +66,7 @@
 
 pub mod client;
 mod name;
+mod scan;
 pub mod server;
 pub mod voice;
 pub mod wire;

@@ -275,6 +275,10 @@ fn check_real_name(s: &str) -> Result<(), NameError> {
     if s.len() > MAX_REAL_NAME_LEN {
         return Err(NameError::RealNameTooLong);
     }
+    // Printable ASCII but '"' needs no closer look.
+    if s.bytes().all(|b| matches!(b, b' '..=b'~') && b != b'"') {
+        return Ok(());
+    }
     match first_forbidden(s, |c| c.is_control() || c == '"') {
         Some(c) => Err(NameError::RealNameChar(c)),
         None => Ok(()),
@@ -423,6 +427,12 @@ mod tests {
         assert!(RealName::new("Real Name").is_ok());
         assert!(RealName::new("").is_ok());
         assert_eq!(RealName::new("a\"b"), Err(NameError::RealNameChar('"')));
+        // Past the printable-ASCII fast path: controls are refused, other
+        // characters kept.
+        assert_eq!(RealName::new("a\tb"), Err(NameError::RealNameChar('\t')));
+        assert_eq!(RealName::new("a\x7fb"), Err(NameError::RealNameChar('\x7f')));
+        assert_eq!(RealName::new("Zoë\u{85}"), Err(NameError::RealNameChar('\u{85}')));
+        assert!(RealName::new("Zoë Ærø ~!").is_ok());
         assert!(Version::new("1.0.0").is_ok());
         assert!(Version::new("2.1.0-rc.1+build5").is_ok());
         assert_eq!(Version::new("1 0"), Err(NameError::BadVersion));

@@ -67,6 +67,12 @@ impl<'a> ClientCommand<'a> {
     ///
     /// Command words and TALK actions are matched ignoring ASCII case.
     pub fn parse(line: &'a [u8]) -> Result<Self, ParseError> {
+        Self::parse_str(syntax::utf8(line)?)
+    }
+
+    /// Parses one line already known to be UTF-8, as [`parse`](Self::parse)
+    /// does after checking that.
+    pub fn parse_str(line: &'a str) -> Result<Self, ParseError> {
         use CommandWord as W;
         let (word, rest) = syntax::split_command(line)?;
         Ok(match word {

@@ -139,6 +139,12 @@ pub enum ServerMessage<'a> {
 impl<'a> ServerMessage<'a> {
     /// Parses one line (without its line ending), borrowing from it.
     pub fn parse(line: &'a [u8]) -> Result<Self, ParseError> {
+        Self::parse_str(syntax::utf8(line)?)
+    }
+
+    /// Parses one line already known to be UTF-8, as [`parse`](Self::parse)
+    /// does after checking that.
+    pub fn parse_str(line: &'a str) -> Result<Self, ParseError> {
         use CommandWord as W;
         let (word, rest) = syntax::split_command(line)?;
         Ok(match word {

@@ -5,8 +5,6 @@
 //! parsers here work on the part after the command word and borrow from it.
 
 use bytes::{BufMut, BytesMut};
-use nom::bytes::complete::take_till;
-use nom::character::complete::char;
 use nom::combinator::rest;
 use nom::sequence::delimited;
 use nom::{IResult, Parser};
@@ -14,11 +12,15 @@ use nom::{IResult, Parser};
 use super::{CommandWord, ParseError};
 use crate::{NameError, Nick, Room, Text};
 
-type Res<'a, T> = IResult<&'a str, T>;
+type Res<'a, T> = IResult<&'a str, T, ()>;
 
 /// Splits a raw line into its command word and the rest, checking UTF-8.
-pub(super) fn split_command(line: &[u8]) -> Result<(CommandWord, &str), ParseError> {
-    let line = std::str::from_utf8(line).map_err(|_| ParseError::InvalidUtf8)?;
+pub(super) fn utf8(line: &[u8]) -> Result<&str, ParseError> {
+    std::str::from_utf8(line).map_err(|_| ParseError::InvalidUtf8)
+}
+
+#[inline]
+pub(super) fn split_command(line: &str) -> Result<(CommandWord, &str), ParseError> {
     if line.is_empty() {
         return Err(ParseError::Empty);
     }
@@ -32,7 +34,7 @@ pub(super) fn split_command(line: &[u8]) -> Result<(CommandWord, &str), ParseErr
 /// colon. Tokens are a few bytes long, where a plain loop beats `memchr`'s
 /// vector set-up.
 fn header_end(s: &str) -> usize {
-    s.bytes().position(|b| b == b' ' || b == b':').unwrap_or(s.len())
+    crate::scan::header_end(s.as_bytes())
 }
 
 /// Runs `parser` over the whole of `input`, reporting any failure as a
@@ -40,7 +42,7 @@ fn header_end(s: &str) -> usize {
 pub(super) fn run<'a, O>(
     word: CommandWord,
     input: &'a str,
-    mut parser: impl Parser<&'a str, Output = O, Error = nom::error::Error<&'a str>>,
+    mut parser: impl Parser<&'a str, Output = O, Error = ()>,
 ) -> Result<O, ParseError> {
     match parser.parse(input) {
         Ok((_, out)) => Ok(out),
@@ -49,8 +51,8 @@ pub(super) fn run<'a, O>(
 }
 
 /// A nom error at `i`; the kind is not reported, only the position.
-fn fail<T>(i: &str) -> Res<'_, T> {
-    Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Char)))
+fn fail<T>(_: &str) -> Res<'_, T> {
+    Err(nom::Err::Error(()))
 }
 
 // The primitives below look at single ASCII bytes rather than decoding
@@ -82,13 +84,10 @@ pub(super) fn end(i: &str) -> Res<'_, ()> {
 }
 
 /// A header token: everything up to the next space or colon.
-///
-/// Written as a byte scan rather than with `take_till1`, which decodes
-/// characters: this runs on every line and is most of the parse.
 pub(super) fn token(i: &str) -> Res<'_, &str> {
     let end = header_end(i);
     if end == 0 {
-        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::TakeTill1)));
+        return fail(i);
     }
     // Splitting before an ASCII byte is always on a character boundary.
     Ok((&i[end..], &i[..end]))
@@ -96,7 +95,12 @@ pub(super) fn token(i: &str) -> Res<'_, &str> {
 
 /// A double-quoted string, without the quotes.
 pub(super) fn quoted(i: &str) -> Res<'_, &str> {
-    delimited(char('"'), take_till(|c| c == '"'), char('"')).parse(i)
+    let Some(body) = i.strip_prefix('"') else { return fail(i) };
+    match memchr::memchr(b'"', body.as_bytes()) {
+        // Both quotes are ASCII: the splits are on character boundaries.
+        Some(end) => Ok((&body[end + 1..], &body[..end])),
+        None => fail(i),
+    }
 }
 
 /// `: <token>` and the end of the line.
@@ -144,10 +148,20 @@ const MAX_DIGITS: usize = 20;
 
 /// Parses an unsigned decimal number without sign or spaces.
 pub(super) fn number(word: CommandWord, s: &str) -> Result<u64, ParseError> {
-    if s.is_empty() || s.len() > MAX_DIGITS || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ParseError::BadNumber(word));
+    let bad = Err(ParseError::BadNumber(word));
+    if s.is_empty() || s.len() > MAX_DIGITS || (s.len() == MAX_DIGITS && s > "18446744073709551615")
+    {
+        return bad;
     }
-    s.parse().map_err(|_| ParseError::BadNumber(word))
+    let mut n = 0u64;
+    for b in s.bytes() {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return bad;
+        }
+        n = n * 10 + u64::from(digit);
+    }
+    Ok(n)
 }
 
 /// Appends one line to an output buffer, piece by piece, ending it with

@@ -26,9 +26,16 @@ impl TalkAction {
 
     /// Recognises an action, ignoring ASCII case.
     pub fn from_word(word: &str) -> Option<Self> {
-        [Self::Request, Self::Accept, Self::Deny, Self::End]
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(word))
+        // The length picks the one candidate.
+        let candidate = match word.len() {
+            7 => Self::Request,
+            6 => Self::Accept,
+            4 => Self::Deny,
+            3 => Self::End,
+            _ => return None,
+        };
+        super::word::matches_ignoring_case(word.as_bytes(), candidate.as_str().as_bytes())
+            .then_some(candidate)
     }
 }
 

@@ -106,6 +106,42 @@ fn words_and_talk_actions_ignore_case() {
     assert_eq!(encode_client(&end), "TALK John: End\r\n");
     assert_eq!(ClientCommand::parse(b"talk John: ACCEPT").unwrap().word(), CommandWord::Talk);
     assert_eq!(ClientCommand::parse(b"disconnect"), Ok(ClientCommand::Disconnect));
+    for (word, action) in [
+        ("request", TalkAction::Request),
+        ("ACCEPT", TalkAction::Accept),
+        ("dEnY", TalkAction::Deny),
+        ("End", TalkAction::End),
+    ] {
+        assert_eq!(TalkAction::from_word(word), Some(action), "{word}");
+    }
+    // Same lengths, other words; and letters' neighbours that differ from
+    // them only in the bit that case flips.
+    for near_miss in ["Requesx", "Accepx", "Den", "Ends", "", "En\x04", "@CCEPT"] {
+        assert_eq!(TalkAction::from_word(near_miss), None, "{near_miss:?}");
+    }
+}
+
+#[test]
+fn parsing_text_agrees_with_parsing_bytes() {
+    for line in SEED_CLIENT_LINES {
+        assert_eq!(ClientCommand::parse_str(line), ClientCommand::parse(line.as_bytes()));
+    }
+    for line in SEED_SERVER_LINES {
+        assert_eq!(ServerMessage::parse_str(line), ServerMessage::parse(line.as_bytes()));
+    }
+    // Only bytes can be malformed UTF-8.
+    assert_eq!(ClientCommand::parse(b"MSG #Lobby: \xff"), Err(ParseError::InvalidUtf8));
+}
+
+#[test]
+fn quoted_nicknames_and_real_names() {
+    let cmd = ClientCommand::parse(r#"CONNECT: "Zoë" "Zoë Ærø" 1.0"#.as_bytes()).unwrap();
+    let ClientCommand::Connect { nick, real_name, .. } = cmd else { panic!("{cmd:?}") };
+    assert_eq!((nick.as_str(), real_name.as_str()), ("Zoë", "Zoë Ærø"));
+    for unclosed in [r#"CONNECT: "Zoë "Real" 1.0"#, r#"CONNECT: "Zoë" "Real 1.0"#] {
+        let err = ClientCommand::parse(unclosed.as_bytes()).unwrap_err();
+        assert_eq!(err.command(), Some(CommandWord::Connect), "{unclosed}");
+    }
 }
 
 #[test]

@@ -103,6 +103,7 @@ impl CommandWord {
     }
 
     /// Recognises a command word, ignoring ASCII case.
+    #[inline]
     pub fn from_word(word: &str) -> Option<Self> {
         // The length picks the candidates; each is compared once, over a
         // length known at compile time, so the comparison is unrolled.
@@ -124,12 +125,12 @@ impl CommandWord {
     }
 }
 
-/// Whether `word` is `expected` (upper-case ASCII letters) in any case.
+/// Whether `word` is `expected` (ASCII letters) in any case.
 ///
 /// For a letter L the only bytes b with `b | 0x20 == L | 0x20` are L and
 /// its lower case, so one OR per byte compares without case and without
 /// branches.
-fn matches_ignoring_case(word: &[u8], expected: &[u8]) -> bool {
+pub(super) fn matches_ignoring_case(word: &[u8], expected: &[u8]) -> bool {
     word.len() == expected.len()
         && word.iter().zip(expected).fold(0, |diff, (a, b)| diff | ((a | 0x20) ^ (b | 0x20))) == 0
 }
