@@ -5,7 +5,8 @@
 use std::hint::black_box;
 
 use bytes::BytesMut;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use voix_proto::wire::{ClientCommand, ServerMessage};
 
 /// Lines in the proportions of a busy chat: mostly room messages, some
@@ -60,54 +61,47 @@ fn as_text(corpus: &[Vec<u8>]) -> Vec<&str> {
     corpus.iter().map(|line| std::str::from_utf8(line).expect("corpus is UTF-8")).collect()
 }
 
-fn parse(c: &mut Criterion) {
-    let corpus = client_corpus();
-    let bytes: usize = corpus.iter().map(Vec::len).sum();
-    let mut group = c.benchmark_group("parse");
-    group.throughput(Throughput::Elements(corpus.len() as u64));
-    group.bench_function("client lines", |b| {
+/// Benchmarks `parse` over every line of `lines` as one iteration.
+fn bench_lines<L>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    throughput: Throughput,
+    lines: &[L],
+    parse: impl Fn(&L) -> bool,
+) {
+    group.throughput(throughput);
+    group.bench_function(name, |b| {
         b.iter(|| {
-            for line in &corpus {
-                black_box(ClientCommand::parse(black_box(line)).is_ok());
+            for line in lines {
+                black_box(parse(black_box(line)));
             }
         })
     });
+}
+
+fn parse(c: &mut Criterion) {
+    let client = client_corpus();
     let server = server_corpus();
-    group.throughput(Throughput::Elements(server.len() as u64));
-    group.bench_function("server lines", |b| {
-        b.iter(|| {
-            for line in &server {
-                black_box(ServerMessage::parse(black_box(line)).is_ok());
-            }
-        })
+    let client_lines = Throughput::Elements(client.len() as u64);
+    let server_lines = Throughput::Elements(server.len() as u64);
+    let client_bytes = Throughput::Bytes(client.iter().map(Vec::len).sum::<usize>() as u64);
+    let mut group = c.benchmark_group("parse");
+    bench_lines(&mut group, "client lines", client_lines.clone(), &client, |line| {
+        ClientCommand::parse(line).is_ok()
+    });
+    bench_lines(&mut group, "server lines", server_lines.clone(), &server, |line| {
+        ServerMessage::parse(line).is_ok()
     });
     // From text already known to be UTF-8, as `irc-proto` parses (its
     // `Message` is parsed from a `&str`): the like-for-like comparison.
-    let client_text = as_text(&corpus);
-    group.throughput(Throughput::Elements(corpus.len() as u64));
-    group.bench_function("client lines from text", |b| {
-        b.iter(|| {
-            for line in &client_text {
-                black_box(ClientCommand::parse_str(black_box(line)).is_ok());
-            }
-        })
+    bench_lines(&mut group, "client lines from text", client_lines, &as_text(&client), |line| {
+        ClientCommand::parse_str(line).is_ok()
     });
-    let server_text = as_text(&server);
-    group.throughput(Throughput::Elements(server.len() as u64));
-    group.bench_function("server lines from text", |b| {
-        b.iter(|| {
-            for line in &server_text {
-                black_box(ServerMessage::parse_str(black_box(line)).is_ok());
-            }
-        })
+    bench_lines(&mut group, "server lines from text", server_lines, &as_text(&server), |line| {
+        ServerMessage::parse_str(line).is_ok()
     });
-    group.throughput(Throughput::Bytes(bytes as u64));
-    group.bench_function("client bytes", |b| {
-        b.iter(|| {
-            for line in &corpus {
-                black_box(ClientCommand::parse(black_box(line)).is_ok());
-            }
-        })
+    bench_lines(&mut group, "client bytes", client_bytes, &client, |line| {
+        ClientCommand::parse(line).is_ok()
     });
     group.finish();
 }
