@@ -2,8 +2,10 @@
 //! [`Relay`], with session changes from signalling through a channel.
 //!
 //! The relay runs on a dedicated thread with a blocking socket, so voice
-//! never waits behind signalling work (nor behind the async runtime), and
-//! a datagram costs one `recv_from` plus one `send_to` per receiver.
+//! never waits behind signalling work (nor behind the async runtime). A
+//! datagram costs one `recv_from`, and what it fans out to a room goes out
+//! in one `sendmmsg` on Linux (one `send_to` per receiver elsewhere): in a
+//! room of 60 that is 2 system calls instead of 60.
 //!
 //! Session changes are applied before each datagram is handled. That is
 //! early enough: signalling sends a session's `Open` before it writes the
@@ -16,7 +18,7 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use tracing::{debug, trace, warn};
-use voix_proto::voice::{MAX_DATAGRAM_LEN, Relay, RelayCommand, RelayConfig, RelayStats};
+use voix_proto::voice::{MAX_DATAGRAM_LEN, Relay, RelayCommand, RelayConfig, RelayStats, Transmit};
 
 /// How long the relay thread waits for a datagram before it looks for
 /// session changes and for the server stopping. It bounds how long the
@@ -130,11 +132,73 @@ fn relay_datagram(socket: &UdpSocket, relay: &mut Relay, from: SocketAddr, datag
     if let Err(error) = relay.handle_datagram(from, datagram) {
         trace!(%from, %error, "voice datagram dropped");
     }
-    while let Some(transmit) = relay.poll_transmit() {
+    while relay.queued_transmits().len() > 0 {
+        let done = send_batch(socket, relay.queued_transmits().take(SEND_BATCH));
+        relay.transmitted(done);
+    }
+}
+
+/// Most datagrams handed to one `sendmmsg` (the kernel takes at most
+/// `UIO_MAXIOV`, 1024).
+const SEND_BATCH: usize = 1024;
+
+/// Sends datagrams in one system call, and returns how many are done
+/// with: those sent, or, when the first cannot be, that one (logged and
+/// dropped, as any failed voice send is; the next call goes on after it).
+#[cfg(target_os = "linux")]
+fn send_batch<'a>(socket: &UdpSocket, transmits: impl Iterator<Item = Transmit<'a>>) -> usize {
+    use std::io::IoSlice;
+
+    use rustix::net::{MMsgHdr, SendAncillaryBuffer, SendFlags, SocketAddrAny};
+
+    let mut transmits = transmits.peekable();
+    let Some(first) = transmits.next() else { return 0 };
+    if transmits.peek().is_none() {
+        // A call's one datagram: the plain system call, nothing to build.
+        if let Err(error) = socket.send_to(first.payload, first.to) {
+            debug!(to = %first.to, %error, "voice send failed");
+        }
+        return 1;
+    }
+    // The headers point into these, so they are built anew for each batch:
+    // a few allocations against a system call that sends up to a thousand
+    // datagrams.
+    let transmits: Vec<Transmit<'a>> = std::iter::once(first).chain(transmits).collect();
+    let addrs: Vec<SocketAddrAny> = transmits.iter().map(|t| SocketAddrAny::from(t.to)).collect();
+    let payloads: Vec<[IoSlice<'_>; 1]> =
+        transmits.iter().map(|t| [IoSlice::new(t.payload)]).collect();
+    let mut no_control: Vec<SendAncillaryBuffer<'_, '_, '_>> =
+        transmits.iter().map(|_| SendAncillaryBuffer::default()).collect();
+    let mut headers: Vec<MMsgHdr<'_>> = addrs
+        .iter()
+        .zip(&payloads)
+        .zip(&mut no_control)
+        .map(|((addr, payload), control)| MMsgHdr::new_with_addr(addr, payload, control))
+        .collect();
+    match rustix::net::sendmmsg(socket, &mut headers, SendFlags::empty()) {
+        Ok(sent) if sent > 0 => sent,
+        Ok(_) => {
+            debug!(to = %first.to, "voice send sent nothing");
+            1
+        }
+        Err(error) => {
+            debug!(to = %first.to, %error, "voice send failed");
+            1
+        }
+    }
+}
+
+/// Sends datagrams one system call each, and returns how many were tried.
+#[cfg(not(target_os = "linux"))]
+fn send_batch<'a>(socket: &UdpSocket, transmits: impl Iterator<Item = Transmit<'a>>) -> usize {
+    let mut done = 0;
+    for transmit in transmits {
         if let Err(error) = socket.send_to(transmit.payload, transmit.to) {
             debug!(to = %transmit.to, %error, "voice send failed");
         }
+        done += 1;
     }
+    done
 }
 
 /// Receive errors that mean nothing arrived in time.
@@ -143,4 +207,45 @@ fn is_timeout(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv6Addr;
+
+    use super::*;
+
+    /// A datagram that cannot be sent from an IPv4 socket stops a batch
+    /// where it stands: the ones before it are sent, it is dropped, and the
+    /// ones after it go in the next call.
+    #[test]
+    fn a_failed_datagram_is_dropped_and_the_batch_goes_on() {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("a sending socket");
+        let receiver = UdpSocket::bind("127.0.0.1:0").expect("a receiving socket");
+        receiver.set_read_timeout(Some(Duration::from_secs(5))).expect("a timeout");
+        let to = receiver.local_addr().expect("an address");
+        let unreachable = SocketAddr::from((Ipv6Addr::LOCALHOST, to.port()));
+        let transmits = [
+            Transmit { to, payload: b"one" },
+            Transmit { to: unreachable, payload: b"lost" },
+            Transmit { to, payload: b"two" },
+            Transmit { to, payload: b"three" },
+        ];
+        let mut done = 0;
+        let mut calls = 0;
+        while done < transmits.len() {
+            done += send_batch(&socket, transmits[done..].iter().copied());
+            calls += 1;
+        }
+        assert_eq!(done, transmits.len());
+        if cfg!(target_os = "linux") {
+            // One call up to the failure, one that drops it, one for the rest.
+            assert_eq!(calls, 3);
+        }
+        let mut buf = [0; 16];
+        for expected in [&b"one"[..], b"two", b"three"] {
+            let (len, _) = receiver.recv_from(&mut buf).expect("a datagram");
+            assert_eq!(&buf[..len], expected);
+        }
+    }
 }

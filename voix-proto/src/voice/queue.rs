@@ -57,6 +57,24 @@ impl TransmitQueue {
         Some(Transmit { to: *to, payload })
     }
 
+    /// Every datagram not yet handed out, oldest first, without handing
+    /// them out: [`advance`](Self::advance) does, once they are sent.
+    pub(crate) fn queued(&self) -> impl ExactSizeIterator<Item = Transmit<'_>> + '_ {
+        self.entries[self.next..].iter().map(|(to, range)| Transmit {
+            to: *to,
+            payload: self.bytes.get(range.clone()).unwrap_or_default(),
+        })
+    }
+
+    /// Hands out the `n` oldest datagrams (all of them, if fewer are
+    /// queued).
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.next = self.next.saturating_add(n).min(self.entries.len());
+        if self.next == self.entries.len() {
+            self.clear();
+        }
+    }
+
     /// Forgets every entry, keeping the allocations.
     fn clear(&mut self) {
         self.bytes.clear();
@@ -90,5 +108,26 @@ mod tests {
         q.push(addr(4), |b| b.extend_from_slice(b"four"));
         assert_eq!(q.bytes.capacity(), capacity);
         assert_eq!(q.pop().map(|t| t.payload), Some(&b"four"[..]));
+    }
+
+    #[test]
+    fn batches_are_handed_out_as_far_as_they_were_sent() {
+        let mut q = TransmitQueue::new(3);
+        for (port, payload) in [(1, &b"one"[..]), (2, b"two"), (3, b"three")] {
+            q.push(addr(port), |b| b.extend_from_slice(payload));
+        }
+        let payloads =
+            |q: &TransmitQueue| q.queued().map(|t| t.payload.to_vec()).collect::<Vec<_>>();
+        assert_eq!(payloads(&q), [b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]);
+        // A partial send: the rest stays, in order, and poll agrees.
+        q.advance(1);
+        assert_eq!(q.queued().len(), 2);
+        assert_eq!(q.pop().map(|t| (t.to, t.payload)), Some((addr(2), &b"two"[..])));
+        assert_eq!(payloads(&q), [b"three".to_vec()]);
+        // Past the end is the end; the buffers are then reused.
+        q.advance(5);
+        assert_eq!(q.queued().len(), 0);
+        assert!(q.bytes.is_empty() && q.entries.is_empty());
+        assert_eq!(q.pop(), None);
     }
 }

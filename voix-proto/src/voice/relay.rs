@@ -287,6 +287,19 @@ impl Relay {
         self.queue.pop()
     }
 
+    /// Every datagram waiting to be sent, oldest first, for a program that
+    /// sends many in one system call (`sendmmsg`). They stay queued until
+    /// [`transmitted`](Self::transmitted) says how many went out.
+    pub fn queued_transmits(&self) -> impl ExactSizeIterator<Item = Transmit<'_>> + '_ {
+        self.queue.queued()
+    }
+
+    /// The `n` oldest queued datagrams were sent (or given up on): they
+    /// leave the queue.
+    pub fn transmitted(&mut self, n: usize) {
+        self.queue.advance(n);
+    }
+
     fn relay(&mut self, from: SocketAddr, datagram: &[u8]) -> Result<usize, VoicePacketError> {
         let header = Header::parse(datagram)?;
         if header.kind == PacketKind::Relay {
