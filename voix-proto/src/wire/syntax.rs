@@ -12,13 +12,18 @@ use nom::{IResult, Parser};
 use super::{CommandWord, ParseError};
 use crate::{NameError, Nick, Room, Text};
 
+/// A nom result whose error carries nothing: a line that does not parse is
+/// reported as malformed in its command word, so where nom stopped is not
+/// needed.
 type Res<'a, T> = IResult<&'a str, T, ()>;
 
-/// Splits a raw line into its command word and the rest, checking UTF-8.
+/// The line as text, if it is UTF-8.
 pub(super) fn utf8(line: &[u8]) -> Result<&str, ParseError> {
     std::str::from_utf8(line).map_err(|_| ParseError::InvalidUtf8)
 }
 
+/// Splits a line into its command word and the rest. Inlined into the
+/// two `parse_str`s: every line starts here, and the call showed.
 #[inline]
 pub(super) fn split_command(line: &str) -> Result<(CommandWord, &str), ParseError> {
     if line.is_empty() {
@@ -31,8 +36,7 @@ pub(super) fn split_command(line: &str) -> Result<(CommandWord, &str), ParseErro
 }
 
 /// Where the header token at the start of `s` ends: at the first space or
-/// colon. Tokens are a few bytes long, where a plain loop beats `memchr`'s
-/// vector set-up.
+/// colon, or at the end.
 fn header_end(s: &str) -> usize {
     crate::scan::header_end(s.as_bytes())
 }
@@ -50,7 +54,7 @@ pub(super) fn run<'a, O>(
     }
 }
 
-/// A nom error at `i`; the kind is not reported, only the position.
+/// A nom error: the input does not match here.
 fn fail<T>(_: &str) -> Res<'_, T> {
     Err(nom::Err::Error(()))
 }
@@ -146,11 +150,17 @@ pub(super) fn text(word: CommandWord, s: &str) -> Result<Text<'_>, ParseError> {
 /// Longest decimal a `u64` can need.
 const MAX_DIGITS: usize = 20;
 
+/// `u64::MAX` in decimal, [`MAX_DIGITS`] long.
+const U64_MAX: &str = "18446744073709551615";
+
 /// Parses an unsigned decimal number without sign or spaces.
 pub(super) fn number(word: CommandWord, s: &str) -> Result<u64, ParseError> {
+    // Digit by digit rather than `str::parse`, which also handles signs
+    // this grammar does not have, at several times the cost. Up to 19
+    // digits cannot overflow; 20 fit when they are at most `u64::MAX`,
+    // which for numbers of one length is a comparison of their text.
     let bad = Err(ParseError::BadNumber(word));
-    if s.is_empty() || s.len() > MAX_DIGITS || (s.len() == MAX_DIGITS && s > "18446744073709551615")
-    {
+    if s.is_empty() || s.len() > MAX_DIGITS || (s.len() == MAX_DIGITS && s > U64_MAX) {
         return bad;
     }
     let mut n = 0u64;
@@ -240,7 +250,9 @@ mod tests {
         assert_eq!(number(w, "14139282"), Ok(14139282));
         assert_eq!(number(w, "0"), Ok(0));
         assert_eq!(number(w, "18446744073709551615"), Ok(u64::MAX));
-        for bad in ["", "+1", "-1", "1 ", "18446744073709551616", "1e3", "０"] {
+        for bad in
+            ["", "+1", "-1", "1 ", "18446744073709551616", "99999999999999999999", "1e3", "０"]
+        {
             assert_eq!(number(w, bad), Err(ParseError::BadNumber(w)), "{bad:?}");
         }
     }
