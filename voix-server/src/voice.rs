@@ -144,7 +144,8 @@ const SEND_BATCH: usize = 1024;
 
 /// Sends datagrams in one system call, and returns how many are done
 /// with: those sent, or, when the first cannot be, that one (logged and
-/// dropped, as any failed voice send is; the next call goes on after it).
+/// dropped, as any failed voice send is; the next call goes on after it),
+/// or none when a signal interrupted the call.
 #[cfg(target_os = "linux")]
 fn send_batch<'a>(socket: &UdpSocket, transmits: impl Iterator<Item = Transmit<'a>>) -> usize {
     use std::io::IoSlice;
@@ -181,6 +182,8 @@ fn send_batch<'a>(socket: &UdpSocket, transmits: impl Iterator<Item = Transmit<'
             debug!(to = %first.to, "voice send sent nothing");
             1
         }
+        // A signal came first: nothing was sent, and the batch is tried again.
+        Err(rustix::io::Errno::INTR) => 0,
         Err(error) => {
             debug!(to = %first.to, %error, "voice send failed");
             1
