@@ -29,6 +29,10 @@ pub(super) fn split_command(line: &str) -> Result<(CommandWord, &str), ParseErro
     if line.is_empty() {
         return Err(ParseError::Empty);
     }
+    if let Some((word, len)) = CommandWord::at_start(line.as_bytes()) {
+        // The word is ASCII: the split is on a character boundary.
+        return Ok((word, &line[len..]));
+    }
     let end = header_end(line);
     let (word, rest) = line.split_at(end);
     let word = CommandWord::from_word(word).ok_or(ParseError::UnknownCommand)?;
@@ -242,7 +246,44 @@ impl<'b> LineWriter<'b> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// [`split_command`] without its eight-byte shortcut.
+    fn split_command_bytewise(line: &str) -> Result<(CommandWord, &str), ParseError> {
+        if line.is_empty() {
+            return Err(ParseError::Empty);
+        }
+        let end = line.find([' ', ':']).unwrap_or(line.len());
+        let word = CommandWord::from_word(&line[..end]).ok_or(ParseError::UnknownCommand)?;
+        Ok((word, &line[end..]))
+    }
+
+    proptest! {
+        #[test]
+        fn the_shortcut_agrees_with_the_general_split(
+            word in prop_oneof![
+                proptest::sample::select(vec![
+                    "MSG", "PRIVMSG", "PONG", "PING", "JOIN", "JOINED", "TALK", "CONNECT",
+                    "ACCEPT", "ERROR", "VOICE", "USERLIST", "DISCONNECT",
+                ])
+                .prop_map(str::to_owned),
+                "[A-Za-z]{0,9}",
+            ],
+            lower in proptest::collection::vec(any::<bool>(), 10),
+            separator in prop_oneof![Just(" "), Just(":"), Just(""), Just("\0"), Just("\x1a"), Just("x")],
+            rest in "[ -~]{0,12}",
+        ) {
+            let word: String = word
+                .chars()
+                .zip(lower.iter().cycle())
+                .map(|(c, &lower)| if lower { c.to_ascii_lowercase() } else { c })
+                .collect();
+            let line = format!("{word}{separator}{rest}");
+            prop_assert_eq!(split_command(&line), split_command_bytewise(&line));
+        }
+    }
 
     #[test]
     fn numbers_are_plain_decimals_that_fit() {

@@ -125,6 +125,55 @@ impl CommandWord {
     }
 }
 
+impl CommandWord {
+    /// The words of at most seven letters, most frequent first, with their
+    /// lower-case letters as a little-endian word: with the separator
+    /// after them, they fit in a line's first eight bytes.
+    const SHORT: [(Self, u64); 11] = [
+        (Self::Msg, fold_key(b"MSG")),
+        (Self::PrivMsg, fold_key(b"PRIVMSG")),
+        (Self::Pong, fold_key(b"PONG")),
+        (Self::Ping, fold_key(b"PING")),
+        (Self::Join, fold_key(b"JOIN")),
+        (Self::Talk, fold_key(b"TALK")),
+        (Self::Connect, fold_key(b"CONNECT")),
+        (Self::Joined, fold_key(b"JOINED")),
+        (Self::Accept, fold_key(b"ACCEPT")),
+        (Self::Error, fold_key(b"ERROR")),
+        (Self::Voice, fold_key(b"VOICE")),
+    ];
+
+    /// The command word at the start of `line` and its length, when the
+    /// line has eight bytes or more and starts with one of the words of
+    /// at most seven letters followed by a space or colon: those words
+    /// are compared with the line's first eight bytes at once, in any
+    /// case. Anything else is left to [`CommandWord::from_word`].
+    #[inline]
+    pub(super) fn at_start(line: &[u8]) -> Option<(Self, usize)> {
+        let first: [u8; 8] = *line.first_chunk()?;
+        // Setting bit 5 lower-cases a letter and keeps every other byte a
+        // non-letter, so the letters compare exactly; the separator is
+        // checked on the byte itself.
+        let folded = u64::from_le_bytes(first) | u64::from_le_bytes([0x20; 8]);
+        Self::SHORT.into_iter().find_map(|(word, key)| {
+            let len = word.as_str().len();
+            let letters = folded & ((1 << (8 * len)) - 1);
+            (letters == key && matches!(first[len], b' ' | b':')).then_some((word, len))
+        })
+    }
+}
+
+/// `word`'s letters in lower case, as a little-endian word.
+const fn fold_key(word: &[u8]) -> u64 {
+    let mut key = 0;
+    let mut i = word.len();
+    while i > 0 {
+        i -= 1;
+        key = (key << 8) | (word[i] | 0x20) as u64;
+    }
+    key
+}
+
 /// Whether `word` is `expected` (ASCII letters) in any case.
 ///
 /// For a letter L the only bytes b with `b | 0x20 == L | 0x20` are L and
@@ -144,6 +193,36 @@ impl std::fmt::Display for CommandWord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_words_are_found_at_the_start_of_a_line() {
+        for (word, _) in CommandWord::SHORT {
+            for spelled in [word.as_str().to_owned(), word.as_str().to_lowercase()] {
+                for sep in [" ", ":"] {
+                    let line = format!("{spelled}{sep}abcdefgh");
+                    let found = CommandWord::at_start(line.as_bytes());
+                    assert_eq!(found, Some((word, spelled.len())), "{line}");
+                }
+            }
+        }
+        // Longer words, look-alikes and short lines are left to the
+        // general path; so is a NUL or SUB where the separator should be,
+        // which setting bit 5 would turn into a space or colon.
+        for line in [
+            "USERLIST #a: b",
+            "MSGX #a: hello",
+            "JOIN\0#Lobby: x",
+            "JOIN\x1a#Lobby: x",
+            "PONG: 1",
+            "M\x13G #a: hello",
+            "M\x0dG #a: hello",
+        ] {
+            assert_eq!(CommandWord::at_start(line.as_bytes()), None, "{line:?}");
+        }
+        // JOIN is a prefix of JOINED: the separator tells them apart.
+        assert_eq!(CommandWord::at_start(b"JOINED: #Lobby"), Some((CommandWord::Joined, 6)));
+        assert_eq!(CommandWord::at_start(b"join: #Lobby"), Some((CommandWord::Join, 4)));
+    }
 
     #[test]
     fn every_word_round_trips_in_any_case() {
