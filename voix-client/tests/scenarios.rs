@@ -25,6 +25,17 @@ fn call_ended<'a>(peer: &'a str, reason: &'a str) -> impl Fn(&Value) -> bool + '
     move |e| e["event"] == "call_ended" && e["peer"] == peer && e["reason"] == reason
 }
 
+/// Checks that `heard` holds the tone from `start` until `cut` and none of
+/// it from shortly after `cut` until `end` (all µs since the Unix epoch),
+/// leaving 300 ms for audio to start and to drain.
+fn assert_heard_until(heard: &Recording, start: u64, cut: u64, end: u64, what: &str) {
+    let during = tone_level_db(heard.between(start + 300_000, cut), HZ);
+    let after = tone_peak_db(heard.between(cut + 300_000, end), HZ);
+    eprintln!("{what}: during {during:.1} dB, after {after:.1} dB");
+    assert!(during > HEARD_DB, "before {what}: {during:.1} dB");
+    assert!(after < ABSENT_DB, "after {what}: {after:.1} dB");
+}
+
 /// A speaker playing the tone continuously.
 fn speaker(server: &Server, scratch: &Scratch, nick: &str) -> Client {
     let input = scratch.path(&format!("{nick}-in.wav"));
@@ -88,11 +99,7 @@ fn deny_then_accept_then_hang_up() {
     let end = unix_us();
     assert!(alice.quit().success());
     let heard = recording(bob, &bob_wav);
-    let during = tone_level_db(heard.between(call_start + 300_000, hang_up), HZ);
-    let after = tone_peak_db(heard.between(hang_up + 300_000, end), HZ);
-    eprintln!("hang up: during {during:.1} dB, after {after:.1} dB");
-    assert!(during > HEARD_DB, "during the call: {during:.1} dB");
-    assert!(after < ABSENT_DB, "after hanging up: {after:.1} dB");
+    assert_heard_until(&heard, call_start, hang_up, end, "hanging up");
 }
 
 /// A partner that crashes mid-call: the other side's call ends and its
@@ -120,11 +127,7 @@ fn partner_disconnect_mid_call_ends_the_call() {
     thread::sleep(Duration::from_millis(600));
     let end = unix_us();
     let heard = recording(bob, &bob_wav);
-    let during = tone_level_db(heard.between(call_start + 300_000, crash), HZ);
-    let after = tone_peak_db(heard.between(crash + 300_000, end), HZ);
-    eprintln!("crash: during {during:.1} dB, after {after:.1} dB");
-    assert!(during > HEARD_DB, "during the call: {during:.1} dB");
-    assert!(after < ABSENT_DB, "after the crash: {after:.1} dB");
+    assert_heard_until(&heard, call_start, crash, end, "the crash");
 }
 
 /// Alice talks in `#Lobby` (where Bob is), then joins `#Side` (where Cid
