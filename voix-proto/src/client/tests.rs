@@ -184,6 +184,22 @@ fn a_call_from_request_to_hang_up() {
 }
 
 #[test]
+fn crossing_calls_connect_both_sides() {
+    let mut net = Net::new(ServerConfig::default());
+    let a = net.connect("Alice");
+    let b = net.connect("Bob");
+    net.client(a).call(nick("Bob")).unwrap();
+    net.client(b).call(nick("Alice")).unwrap();
+    net.drive();
+    assert_eq!(net.client(a).call_state(), &CallState::Active(nick("Bob")));
+    assert_eq!(net.client(b).call_state(), &CallState::Active(nick("Alice")));
+    for (i, peer) in [(a, "Bob"), (b, "Alice")] {
+        let voice = net.client(i).active_voice().cloned().unwrap();
+        assert_eq!(voice.scope, VoiceScope::Call(nick(peer)), "{peer}'s partner talks to {peer}");
+    }
+}
+
+#[test]
 fn refused_and_unanswered_calls_resolve() {
     let mut net = Net::new(ServerConfig::default());
     let a = net.connect("Alice");
@@ -266,6 +282,8 @@ enum Action {
     Say(usize),
     Msg(usize, usize),
     Call(usize, usize),
+    /// Both call each other before either hears of the other.
+    CallBoth(usize, usize),
     Accept(usize),
     Deny(usize),
     HangUp(usize),
@@ -280,6 +298,7 @@ fn action(users: usize) -> impl Strategy<Value = Action> {
         u.clone().prop_map(Action::Say),
         (u.clone(), u.clone()).prop_map(|(i, j)| Action::Msg(i, j)),
         (u.clone(), u.clone()).prop_map(|(i, j)| Action::Call(i, j)),
+        (u.clone(), u.clone()).prop_map(|(i, j)| Action::CallBoth(i, j)),
         u.clone().prop_map(Action::Accept),
         u.clone().prop_map(Action::Deny),
         u.clone().prop_map(Action::HangUp),
@@ -309,6 +328,10 @@ proptest! {
                 Action::Say(i) => net.client(i).say(Text::new("hi").unwrap()),
                 Action::Msg(i, j) => net.client(i).private_message(nick(NAMES[j]), Text::new("yo").unwrap()),
                 Action::Call(i, j) => net.client(i).call(nick(NAMES[j])),
+                Action::CallBoth(i, j) => {
+                    let _ = net.client(i).call(nick(NAMES[j]));
+                    net.client(j).call(nick(NAMES[i]))
+                }
                 Action::Accept(i) => net.client(i).accept(),
                 Action::Deny(i) => net.client(i).deny(),
                 Action::HangUp(i) => net.client(i).hang_up(),
@@ -329,11 +352,16 @@ proptest! {
                 let listed = me.members().iter().any(|m| m.key() == other.nick().key());
                 prop_assert_eq!(same_room, listed, "{} sees {} correctly", me.nick(), other.nick());
             }
-            if let CallState::Active(peer) = me.call_state() {
-                let j = live.iter().copied().find(|&j| net.clients[j].1.nick() == peer);
-                let j = j.expect("an active call's peer is still here");
-                prop_assert_eq!(net.clients[j].1.call_state(), &CallState::Active(me.nick().clone()));
-            }
+            // Every call, ringing or live, is seen the same way from both ends.
+            let (peer, theirs) = match me.call_state() {
+                CallState::Active(peer) => (peer, CallState::Active(me.nick().clone())),
+                CallState::Outgoing(peer) => (peer, CallState::Incoming(me.nick().clone())),
+                CallState::Incoming(peer) => (peer, CallState::Outgoing(me.nick().clone())),
+                CallState::Idle => continue,
+            };
+            let j = live.iter().copied().find(|&j| net.clients[j].1.nick() == peer);
+            let j = j.expect("a call's peer is still here");
+            prop_assert_eq!(net.clients[j].1.call_state(), &theirs, "{}'s call", me.nick());
         }
     }
 }

@@ -728,8 +728,9 @@ impl Server {
         match action {
             TalkAction::Request => {
                 if let Some(call) = incoming {
-                    // Both asked at once: the second request answers the first.
-                    self.accept(call);
+                    // Both asked at once: the second request answers the
+                    // first, and is answered too.
+                    self.accept(call, true);
                 } else if let Some((_, call)) = current {
                     let other = self.nick_of(call.peer_of(id));
                     let other = other.as_ref().map_or("someone", |n| n.as_str()).to_owned();
@@ -750,7 +751,7 @@ impl Server {
                     ErrorCode::NoCall,
                     format_args!("{peer_nick} is not calling you"),
                 ),
-                Some(call) if action == TalkAction::Accept => self.accept(call),
+                Some(call) if action == TalkAction::Accept => self.accept(call, false),
                 Some(call) => {
                     self.finish_call(call);
                     self.send_talk(peer_id, id, TalkAction::Deny);
@@ -783,7 +784,9 @@ impl Server {
         self.send_talk(callee, caller, TalkAction::Request);
     }
 
-    fn accept(&mut self, call_id: CallId) {
+    /// Connects a ringing call. The caller is told its request was
+    /// accepted; so is the callee when it had asked for the call too.
+    fn accept(&mut self, call_id: CallId, callee_asked_too: bool) {
         let Some(call) = self.calls.get(&call_id) else { return };
         let (caller, callee) = (call.caller, call.callee);
         let (Some(caller_nick), Some(callee_nick)) = (self.nick_of(caller), self.nick_of(callee))
@@ -794,6 +797,9 @@ impl Server {
         let group = GroupId(self.next_group);
         self.next_group += 1;
         self.send_talk(caller, callee, TalkAction::Accept);
+        if callee_asked_too {
+            self.send_talk(callee, caller, TalkAction::Accept);
+        }
         let mut sessions = Vec::with_capacity(2);
         for (party, nick, peer_nick) in
             [(caller, &caller_nick, &callee_nick), (callee, &callee_nick, &caller_nick)]

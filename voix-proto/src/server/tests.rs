@@ -520,6 +520,11 @@ fn crossing_requests_connect_the_call() {
     h.send("A", "TALK B: Request");
     h.send("B", "TALK A: Request");
     assert_eq!(h.recv_masked("A"), ["TALK B: Accept", "VOICE B: <session> <key>"]);
+    // B asked too, and its request is answered as well.
+    assert_eq!(
+        h.recv_masked("B"),
+        ["TALK A: Request", "TALK A: Accept", "VOICE A: <session> <key>"]
+    );
 }
 
 #[test]
