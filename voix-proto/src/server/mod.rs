@@ -680,7 +680,29 @@ impl Server {
         };
         self.line.clear();
         msg.encode(&mut self.line);
-        self.broadcast_line(&key, Some(id));
+        // Without its CRLF.
+        if self.fits_output(id, self.line.len() - 2) {
+            self.broadcast_line(&key, Some(id));
+        }
+    }
+
+    /// Whether a line of `len` bytes that passes on what `id` sent is
+    /// short enough for every client to read; if not, `id` is told.
+    /// Passing a message on adds the sender's name, so a line the server
+    /// accepted can come out longer than the limit.
+    fn fits_output(&mut self, id: ConnectionId, len: usize) -> bool {
+        if len <= MAX_OUTPUT_LINE_LEN {
+            return true;
+        }
+        self.error(
+            id,
+            ErrorCode::LineTooLong,
+            format_args!(
+                "the message is too long to pass on: {len} bytes with your name, \
+                 at most {MAX_OUTPUT_LINE_LEN}"
+            ),
+        );
+        false
     }
 
     fn private_message(&mut self, id: ConnectionId, to: &Nick<'_>, text: &Text<'_>) {
@@ -691,7 +713,10 @@ impl Server {
                 self.error(id, ErrorCode::SelfTarget, format_args!("you cannot message yourself"))
             }
             Some(peer) => {
-                self.send(peer, &ServerMessage::PrivateMessage { from, text: text.borrowed() })
+                let len = "PRIVMSG : ".len() + from.as_str().len() + text.as_str().len();
+                if self.fits_output(id, len) {
+                    self.send(peer, &ServerMessage::PrivateMessage { from, text: text.borrowed() });
+                }
             }
         }
     }

@@ -744,3 +744,37 @@ fn idle_connections_give_back_burst_memory() {
     let conn = &h.server.conns[&h.conns["idle"]];
     assert!(conn.output.capacity() <= IDLE_BUFFER_CAPACITY, "keeps {}", conn.output.capacity());
 }
+
+#[test]
+fn messages_too_long_to_pass_on_are_refused() {
+    let mut h = Harness::new();
+    h.join("A");
+    h.join("B");
+    h.recv_all();
+    // "MSG A #Lobby: " is 14 bytes: text of 4082 makes exactly 4096.
+    let fits = "x".repeat(4_082);
+    h.send("A", &format!("MSG #Lobby: {fits}"));
+    assert_eq!(h.recv("B"), [format!("MSG A #Lobby: {fits}")]);
+    let over = "x".repeat(4_083);
+    h.send("A", &format!("MSG #Lobby: {over}"));
+    assert_eq!(
+        h.recv("A"),
+        ["ERROR LINETOOLONG: the message is too long to pass on: 4097 bytes with your name, \
+          at most 4096"]
+    );
+    assert!(h.recv("B").is_empty());
+    // "PRIVMSG Caroline: " (18 bytes) is longer than "PRIVMSG B: " (11).
+    h.join("Caroline");
+    h.recv_all();
+    let over = "x".repeat(4_080);
+    h.send("Caroline", &format!("PRIVMSG B: {over}"));
+    assert_eq!(
+        h.recv("Caroline"),
+        ["ERROR LINETOOLONG: the message is too long to pass on: 4098 bytes with your name, \
+          at most 4096"]
+    );
+    assert!(h.recv("B").is_empty());
+    let fits = "x".repeat(4_078);
+    h.send("Caroline", &format!("PRIVMSG B: {fits}"));
+    assert_eq!(h.recv("B"), [format!("PRIVMSG Caroline: {fits}")]);
+}
