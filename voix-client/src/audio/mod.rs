@@ -240,7 +240,10 @@ fn capture(
                     notify(AudioNotice::InputEnded);
                 }
             }
-            Err(DeviceError::Stalled(_)) => continue,
+            Err(DeviceError::Stalled(waited)) => {
+                lock(voice).handle_capture_gap(waited);
+                continue;
+            }
             Err(error) => {
                 notify(AudioNotice::Failed {
                     direction: Direction::Input,

@@ -224,6 +224,19 @@ impl VoiceEngine {
 
     // ---- audio in, datagrams out ----
 
+    /// The microphone gave nothing for `gap` (a stalled device). The
+    /// frames it should have given are accounted as not sent, so the media
+    /// clock keeps time with the wall clock: otherwise every later packet
+    /// would look `gap` late to the listeners, whose jitter buffers would
+    /// add that much delay and shed it only slowly.
+    pub fn handle_capture_gap(&mut self, gap: Duration) {
+        let frames = gap.as_micros() / self.frame().duration().as_micros().max(1);
+        for _ in 0..frames {
+            self.encoder.skip();
+        }
+        self.transmitting = false;
+    }
+
     /// One captured frame: the gate decides whether it is sent; if so it
     /// is encoded and sealed for the active session.
     pub fn handle_capture(&mut self, now: Instant, frame: &[i16]) {

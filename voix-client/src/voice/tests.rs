@@ -300,3 +300,31 @@ fn garbage_and_replays_are_refused_without_harm() {
         "a wrong frame length is an error, not a panic"
     );
 }
+
+/// A microphone that stalls for half a second: the speaker's media clock
+/// keeps time with the wall clock, so the listener's delay stays small
+/// once speech resumes (it used to grow by the length of the stall).
+#[test]
+fn a_stalled_microphone_adds_no_delay_at_the_listener() {
+    let mut world = World::new(2, TransmitModeArg::Always);
+    let start = world.start;
+    world.open(0, call_with(1), Some(7), start);
+    world.open(1, call_with(0), Some(7), start);
+    let speech = tone(440.0, 8_000, 48_000 * 12);
+    let mut tick = 0;
+    world.run(&mut tick, 100, std::slice::from_ref(&speech));
+    // 500 ms in which the speaker's device gives nothing, as the capture
+    // thread reports it; the listener keeps playing.
+    world.peers[0].engine.handle_capture_gap(Duration::from_millis(500));
+    for _ in 0..25 {
+        let now = start + FRAME * tick;
+        world.deliver(now);
+        let mut out = vec![0; 960];
+        world.peers[1].engine.render(now, &mut out).expect("one frame");
+        tick += 1;
+    }
+    world.run(&mut tick, 200, &[speech]);
+    let status = world.peers[1].engine.status(start + FRAME * tick);
+    let delay = status.buffer_delay.expect("a speaker is heard");
+    assert!(delay < Duration::from_millis(100), "{status:?}");
+}
