@@ -7,10 +7,6 @@
 //! returns, so a missing sound card is a clear error at start-up rather
 //! than silence.
 
-mod clip;
-
-pub use clip::ClipSource;
-
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,7 +16,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use voix_audio::device::{
     AudioSink, AudioSource, CpalSink, CpalSource, DeviceError, NullSink, NullSource, Pacing,
-    SourceStatus, WavSink,
+    SourceStatus, WavSink, WavSource,
 };
 
 use crate::app::{SharedVoice, lock};
@@ -200,7 +196,7 @@ impl Drop for AudioThreads {
 fn open_source(choice: &SourceChoice) -> Result<Box<dyn AudioSource>, DeviceError> {
     Ok(match choice {
         SourceChoice::Wav { path, looping } => {
-            Box::new(ClipSource::open(path, *looping, Pacing::RealTime)?)
+            Box::new(WavSource::open(path, Pacing::RealTime)?.with_looping(*looping))
         }
         SourceChoice::Null => Box::new(NullSource::new(Pacing::RealTime)),
         SourceChoice::Device => Box::new(CpalSource::open_default()?),
