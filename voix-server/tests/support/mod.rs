@@ -375,17 +375,24 @@ impl Voice {
 
     /// Sends a VOICE packet and returns the datagram sent.
     pub fn speak(&mut self, opus: &[u8]) -> Vec<u8> {
+        let datagram = self.seal(opus);
+        self.send_raw(&datagram);
+        datagram
+    }
+
+    /// The next VOICE packet, sealed but not sent.
+    pub fn seal(&mut self, opus: &[u8]) -> Vec<u8> {
         let mut datagram = Vec::new();
         self.endpoint
             .seal_voice(self.timestamp, false, opus, &mut datagram)
             .expect("a short payload");
         self.timestamp = self.timestamp.wrapping_add(960);
-        self.send_raw(&datagram);
         datagram
     }
 
     /// Moves this endpoint to a fresh socket, as a NAT might, and returns
-    /// a client on the old socket (with a fresh session), to listen on it.
+    /// the old socket, to check with [`hear_nothing`](Self::hear_nothing)
+    /// that nothing is sent there any more (it has no key to open anything).
     pub fn rebind(&mut self) -> Voice {
         let socket = UdpSocket::bind("127.0.0.1:0").expect("a UDP socket");
         let old = std::mem::replace(&mut self.socket, socket);
