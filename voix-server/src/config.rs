@@ -30,12 +30,31 @@ pub const MAX_TIMER: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 /// What [`run`](fn@crate::run) needs besides its sockets: the limits of the
 /// signalling core and of the voice relay.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// The signalling core's limits and timers.
+    /// The signalling core's limits and timers. Its `max_voice_sessions`
+    /// is the voice relay's session limit too, so that the core never
+    /// hands out a credential the relay would refuse.
     pub server: ServerConfig,
-    /// The voice relay's limits.
-    pub relay: RelayConfig,
+    /// Most RELAY datagrams the voice relay queues for one incoming one
+    /// ([`RelayConfig::max_queued`]).
+    pub max_voice_queue: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { server: ServerConfig::default(), max_voice_queue: RelayConfig::DEFAULT_MAX_QUEUED }
+    }
+}
+
+impl Config {
+    /// The voice relay's limits, from these settings.
+    pub fn relay(&self) -> RelayConfig {
+        RelayConfig {
+            max_sessions: self.server.max_voice_sessions,
+            max_queued: self.max_voice_queue,
+        }
+    }
 }
 
 /// Every setting of the server, as flags and as keys of the TOML file.
@@ -193,13 +212,9 @@ impl Settings {
                 .max_voice_sessions
                 .map_or(d.max_voice_sessions, NonZeroUsize::get),
         };
-        let r = RelayConfig::default();
-        let relay = RelayConfig {
-            // The core issues no more credentials than the relay holds.
-            max_sessions: server.max_voice_sessions,
-            max_queued: self.max_voice_queue.map_or(r.max_queued, NonZeroUsize::get),
-        };
-        Config { server, relay }
+        let max_voice_queue =
+            self.max_voice_queue.map_or(RelayConfig::DEFAULT_MAX_QUEUED, NonZeroUsize::get);
+        Config { server, max_voice_queue }
     }
 }
 
@@ -331,8 +346,8 @@ mod tests {
         assert_eq!(config.server.ping_interval, ms(500), "the flag wins");
         assert_eq!(config.server.ring_timeout, ms(10_000));
         assert_eq!(config.server.ping_timeout, ServerConfig::DEFAULT_PING_TIMEOUT);
-        assert_eq!(config.relay.max_queued, 64);
-        assert_eq!(config.relay.max_sessions, RelayConfig::default().max_sessions);
+        assert_eq!(config.relay().max_queued, 64);
+        assert_eq!(config.relay().max_sessions, config.server.max_voice_sessions);
     }
 
     #[test]

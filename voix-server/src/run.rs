@@ -44,7 +44,7 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let mut seed = [0; 32];
     SysRng.try_fill_bytes(&mut seed).map_err(RunError::Entropy)?;
-    let relay = VoiceRelay::spawn(voice, config.relay).map_err(RunError::Voice)?;
+    let relay = VoiceRelay::spawn(voice, config.relay()).map_err(RunError::Voice)?;
     let server = Server::new(config.server, seed);
     Signalling::new(server, listener, relay.commands()).run(shutdown).await;
     let stats = relay.stop().await?;
