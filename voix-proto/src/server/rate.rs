@@ -68,5 +68,8 @@ mod tests {
         let mut b = TokenBucket::new(1, 1, t0);
         assert!(b.try_take(t0));
         assert!(!b.try_take(t0 - Duration::from_secs(5)));
+        // Back at t0, the five seconds that ran backwards are not refilled.
+        assert!(!b.try_take(t0));
+        assert!(b.try_take(t0 + Duration::from_secs(1)));
     }
 }

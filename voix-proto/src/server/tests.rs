@@ -276,7 +276,6 @@ fn command_refusals() {
         ("PRIVMSG Nobody: hi", "ERROR NOSUCHNICK: no user named Nobody"),
         ("PRIVMSG john: hi", "ERROR SELFTARGET: you cannot message yourself"),
         ("TALK Mary: Accept", "ERROR NOCALL: Mary is not calling you"),
-        ("TALK Mary: Accept", "ERROR NOCALL: Mary is not calling you"),
         ("TALK Mary: Deny", "ERROR NOCALL: Mary is not calling you"),
         ("TALK Mary: End", "ERROR NOCALL: you are not in a call with Mary"),
         ("TALK Mary: Later", "ERROR SYNTAX: TALK: action must be Request, Accept, Deny or End"),
