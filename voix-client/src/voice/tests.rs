@@ -299,6 +299,23 @@ fn garbage_and_replays_are_refused_without_harm() {
         engine.render(start, &mut [0; 10]).is_err(),
         "a wrong frame length is an error, not a panic"
     );
+
+    // A genuine RELAY datagram is taken once; the same datagram again is
+    // a replay, refused.
+    let mut world = World::new(2, TransmitModeArg::Always);
+    world.open(0, lobby(), Some(1), start);
+    world.open(1, lobby(), Some(1), start);
+    // The keepalives tell the relay where both are.
+    world.deliver(start);
+    world.peers[0].engine.handle_capture(start, &tone(440.0, 8_000, 960));
+    let sent = world.peers[0].engine.poll_transmit().expect("a voice packet");
+    let _ = world.relay.handle_datagram(world.peers[0].addr, &sent);
+    let relayed = world.relay.poll_transmit().expect("relayed to peer 1").payload.to_vec();
+    let listener = &mut world.peers[1].engine;
+    listener.handle_datagram(start, &mut relayed.clone()).expect("authentic and new");
+    assert!(listener.handle_datagram(start, &mut relayed.clone()).is_err(), "a replay");
+    let status = listener.status(start);
+    assert_eq!((status.packets_received, status.packets_rejected), (1, 1));
 }
 
 /// A microphone that stalls for half a second: the speaker's media clock
