@@ -98,7 +98,7 @@ fn call_and_record(
 /// a window where the playout delay jumps scores lower), and the median
 /// mouth-to-ear delay
 /// (capture of a sample to its playback) is printed and stays under
-/// 100 ms (target on an idle machine: 60 ms, see BENCHMARKS-client.md).
+/// 100 ms (target on an idle machine: 60 ms, see BENCHMARKS.md).
 /// Alice sends continuously, so that every frame should play.
 #[test]
 fn a_call_carries_speech_and_the_delay_is_measured() {

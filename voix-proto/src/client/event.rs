@@ -8,13 +8,14 @@ use std::time::Duration;
 /// How a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallEnd {
-    /// One side hung up.
+    /// One side hung up, or we withdrew our own request while it rang.
     HungUp,
     /// The call was refused (by the peer, or by the server: busy, unknown).
     Denied,
-    /// Our request was not answered in time, or was withdrawn by us.
+    /// Our request rang without an answer until the server ended it.
     NoAnswer,
-    /// The caller gave up before we answered.
+    /// A call that rang here ended before we answered: the caller gave up,
+    /// or the server's ring timeout passed.
     Withdrawn,
     /// The connection to the server ended.
     Disconnected,
