@@ -40,6 +40,11 @@ impl TransmitQueue {
     pub(crate) fn push(&mut self, to: SocketAddr, write: impl FnOnce(&mut Vec<u8>)) {
         if self.next == self.entries.len() {
             self.clear();
+        } else if self.next >= self.entries.len() / 2 {
+            // A caller that never sends everything would otherwise keep
+            // every datagram it ever sent. Moving the rest down costs no
+            // more than what was handed out since the last time.
+            self.drop_handed_out();
         }
         let start = self.bytes.len();
         write(&mut self.bytes);
@@ -75,6 +80,18 @@ impl TransmitQueue {
         }
     }
 
+    /// Forgets the entries already handed out, keeping the others in order.
+    fn drop_handed_out(&mut self) {
+        let Some((_, first)) = self.entries.get(self.next) else { return self.clear() };
+        let base = first.start;
+        self.bytes.drain(..base);
+        self.entries.drain(..self.next);
+        for (_, range) in &mut self.entries {
+            *range = range.start - base..range.end - base;
+        }
+        self.next = 0;
+    }
+
     /// Forgets every entry, keeping the allocations.
     fn clear(&mut self) {
         self.bytes.clear();
@@ -108,6 +125,24 @@ mod tests {
         q.push(addr(4), |b| b.extend_from_slice(b"four"));
         assert_eq!(q.bytes.capacity(), capacity);
         assert_eq!(q.pop().map(|t| t.payload), Some(&b"four"[..]));
+    }
+
+    #[test]
+    fn a_queue_never_drained_to_the_end_stays_small() {
+        let mut q = TransmitQueue::new(4);
+        q.push(addr(1), |b| b.extend_from_slice(b"first"));
+        for i in 0..1_000u16 {
+            q.push(addr(i), |b| b.extend_from_slice(&i.to_be_bytes()));
+            // One out, one always left behind.
+            let sent = q.queued().next().map(|t| t.payload.to_vec());
+            q.advance(1);
+            assert!(sent.is_some());
+            assert!(q.bytes.len() <= 16 && q.entries.len() <= 4, "{} bytes", q.bytes.len());
+        }
+        assert_eq!(
+            q.queued().map(|t| t.payload.to_vec()).collect::<Vec<_>>(),
+            [999u16.to_be_bytes()]
+        );
     }
 
     #[test]
