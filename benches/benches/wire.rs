@@ -3,11 +3,14 @@
 //! for comparison (the target is 10 times its throughput).
 
 use std::hint::black_box;
+use std::ops::ControlFlow;
 
 use bytes::BytesMut;
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
-use voix_proto::wire::{ClientCommand, ServerMessage};
+use criterion::{
+    BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
+};
+use voix_proto::wire::{ClientCommand, DEFAULT_MAX_LINE_LEN, LineReader, ServerMessage};
 
 /// Lines in the proportions of a busy chat: mostly room messages, some
 /// private messages, keepalive, joins and calls. Deterministic.
@@ -129,6 +132,34 @@ fn bench_lines<L>(
     });
 }
 
+/// Benchmarks draining `lines`, sent as one stream, through a
+/// [`LineReader`] and parsing every line with `parse`, as one iteration.
+fn bench_stream(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    lines: &[Vec<u8>],
+    parse: impl Fn(&str) -> bool,
+) {
+    let stream: BytesMut =
+        lines.iter().flat_map(|l| [&l[..], b"\r\n"]).flatten().copied().collect();
+    let mut reader = LineReader::new(DEFAULT_MAX_LINE_LEN);
+    group.throughput(Throughput::Elements(lines.len() as u64));
+    group.bench_function(name, |b| {
+        b.iter_batched_ref(
+            || stream.clone(),
+            |buf| {
+                let mut parsed = 0;
+                reader.drain(buf, |line| {
+                    parsed += usize::from(line.is_ok_and(&parse));
+                    ControlFlow::Continue(())
+                });
+                assert_eq!(parsed, lines.len(), "every line of the corpus parses");
+            },
+            BatchSize::LargeInput,
+        )
+    });
+}
+
 fn parse(c: &mut Criterion) {
     let client = client_corpus();
     let server = server_corpus();
@@ -161,6 +192,10 @@ fn parse(c: &mut Criterion) {
     bench_lines(&mut group, "client bytes", client_bytes, &client, |line| {
         ClientCommand::parse(line).is_ok()
     });
+    // What a server does with what it reads: the lines as one byte stream
+    // (CRLF after each), framed, checked for UTF-8 in one pass, parsed.
+    bench_stream(&mut group, "client stream", &client, |l| ClientCommand::parse_str(l).is_ok());
+    bench_stream(&mut group, "server stream", &server, |l| ServerMessage::parse_str(l).is_ok());
     let irc_client = irc_client_corpus();
     let irc_server = irc_server_corpus();
     // A comparison with lines it refuses would flatter neither side.

@@ -7,6 +7,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use std::ops::ControlFlow;
+
+use bytes::BytesMut;
 use voix_proto::wire::{ClientCommand, Framed, LineReader, ServerMessage};
 
 /// The system allocator, counting allocations.
@@ -128,6 +131,29 @@ fn framing_allocates_nothing() {
         assert_eq!(lines, CLIENT_LINES.len());
     });
     assert_eq!(n, 0);
+}
+
+#[test]
+fn draining_a_stream_into_parsed_lines_allocates_nothing() {
+    // What a server does with every read: frame, check UTF-8, parse. One
+    // line is not UTF-8, so the check's error path runs too.
+    let mut stream: Vec<u8> =
+        CLIENT_LINES.iter().flat_map(|l| format!("{l}\r\n").into_bytes()).collect();
+    stream.extend_from_slice(b"MSG #Lobby: \xff\r\nPONG: 1\r\n");
+    let mut buf = BytesMut::from(&stream[..]);
+    let mut reader = LineReader::new(4096);
+    let (mut parsed, mut invalid) = (0, 0);
+    let n = allocations_during(|| {
+        reader.drain(&mut buf, |line| {
+            match line {
+                Ok(line) => parsed += usize::from(ClientCommand::parse_str(line).is_ok()),
+                Err(_) => invalid += 1,
+            }
+            ControlFlow::Continue(())
+        });
+    });
+    assert_eq!((parsed, invalid), (CLIENT_LINES.len() + 1, 1));
+    assert_eq!(n, 0, "draining allocated {n} times");
 }
 
 /// The counter itself works: a test that could not fail would prove

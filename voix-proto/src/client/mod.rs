@@ -42,7 +42,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::voice::{SessionId, VoiceKey};
 use crate::wire::{
-    ClientCommand, DEFAULT_MAX_LINE_LEN, ErrorCode, LineReader, LineTooLong, ServerMessage,
+    BadLine, ClientCommand, DEFAULT_MAX_LINE_LEN, ErrorCode, LineReader, ParseError, ServerMessage,
     TalkAction, VoiceScope,
 };
 use crate::{NameKey, Nick, RealName, Room, Text, Version};
@@ -245,10 +245,13 @@ impl ClientSession {
         reader.drain(&mut input, |line| {
             match line {
                 Ok(line) => self.handle_line(now, line),
-                Err(LineTooLong) => self.events.push_back(ClientEvent::Unrecognized {
-                    line: "(a line longer than the limit)".to_owned(),
-                    error: None,
-                }),
+                Err(BadLine::InvalidUtf8(line)) => self.unrecognized(
+                    String::from_utf8_lossy(line).into_owned(),
+                    Some(ParseError::InvalidUtf8),
+                ),
+                Err(BadLine::TooLong) => {
+                    self.unrecognized("(a line longer than the limit)".to_owned(), None)
+                }
             }
             ControlFlow::Continue(())
         });
@@ -265,16 +268,17 @@ impl ClientSession {
         }
     }
 
-    fn handle_line(&mut self, now: Instant, line: &[u8]) {
-        let msg = match ServerMessage::parse(line) {
+    /// Reports a line this session could not make sense of. A newer
+    /// server may send lines this version does not know: the session
+    /// reports them and carries on.
+    fn unrecognized(&mut self, line: String, error: Option<ParseError>) {
+        self.events.push_back(ClientEvent::Unrecognized { line, error });
+    }
+
+    fn handle_line(&mut self, now: Instant, line: &str) {
+        let msg = match ServerMessage::parse_str(line) {
             Ok(msg) => msg,
-            Err(error) => {
-                // A newer server may send lines this version does not know:
-                // report them and carry on.
-                let line = String::from_utf8_lossy(line).into_owned();
-                self.events.push_back(ClientEvent::Unrecognized { line, error: Some(error) });
-                return;
-            }
+            Err(error) => return self.unrecognized(line.to_owned(), Some(error)),
         };
         match msg {
             ServerMessage::Accept { host } => {
@@ -370,7 +374,7 @@ impl ClientSession {
         } else {
             // Registered clients are not refused; a server that does so is
             // reporting something the session has no state for.
-            self.events.push_back(ClientEvent::Unrecognized { line: reason, error: None });
+            self.unrecognized(reason, None);
         }
     }
 
@@ -403,10 +407,7 @@ impl ClientSession {
                 };
                 self.end_call(how);
             }
-            _ => self.events.push_back(ClientEvent::Unrecognized {
-                line: format!("TALK {peer}: {action}"),
-                error: None,
-            }),
+            _ => self.unrecognized(format!("TALK {peer}: {action}"), None),
         }
     }
 

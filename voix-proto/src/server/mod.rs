@@ -48,7 +48,7 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::voice::{GroupId, RelayCommand, SessionId, SessionIds, VoiceKey};
 use crate::wire::{
-    ClientCommand, ErrorCode, LineReader, LineTooLong, ParseError, ServerMessage, TalkAction,
+    BadLine, ClientCommand, ErrorCode, LineReader, ParseError, ServerMessage, TalkAction,
     VoiceScope,
 };
 use crate::{NameKey, Nick, Room, Text};
@@ -302,8 +302,11 @@ impl Server {
         let large = input.capacity() > IDLE_BUFFER_CAPACITY;
         reader.drain(&mut input, |line| {
             match line {
-                Ok(line) => self.handle_line(now, id, line),
-                Err(LineTooLong) => self.refuse_long_line(now, id),
+                Ok(line) => self.handle_line(now, id, ClientCommand::parse_str(line)),
+                Err(BadLine::InvalidUtf8(_)) => {
+                    self.handle_line(now, id, Err(ParseError::InvalidUtf8))
+                }
+                Err(BadLine::TooLong) => self.refuse_long_line(now, id),
             }
             // Nothing more is read from a connection that closed.
             if self.is_open(id) { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
@@ -454,8 +457,12 @@ impl Server {
         self.user(id).map(|u| u.nick.clone())
     }
 
-    fn handle_line(&mut self, now: Instant, id: ConnectionId, line: &[u8]) {
-        let parsed = ClientCommand::parse(line);
+    fn handle_line(
+        &mut self,
+        now: Instant,
+        id: ConnectionId,
+        parsed: Result<ClientCommand<'_>, ParseError>,
+    ) {
         let exempt = matches!(parsed, Ok(ClientCommand::Pong { .. } | ClientCommand::Disconnect));
         if !exempt && !self.take_token(now, id) {
             return;

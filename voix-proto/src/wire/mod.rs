@@ -14,7 +14,7 @@ mod word;
 pub use client::ClientCommand;
 pub use code::ErrorCode;
 pub use error::ParseError;
-pub use framing::{DEFAULT_MAX_LINE_LEN, Framed, LineReader, LineTooLong};
+pub use framing::{BadLine, DEFAULT_MAX_LINE_LEN, Framed, LineReader};
 pub use nick_list::NickList;
 pub use server::{ServerMessage, VoiceScope};
 pub use talk::TalkAction;
