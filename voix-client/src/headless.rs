@@ -1,8 +1,12 @@
 //! The headless front end: commands from standard input, events on
 //! standard output, as JSON lines or readable lines.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Read, Write};
+use std::ops::ControlFlow;
 use std::thread;
+
+use bytes::BytesMut;
+use voix_proto::wire::{BadLine, LineReader};
 
 use crate::event::Event;
 use crate::runtime::{Frontend, Input, Waker};
@@ -55,54 +59,40 @@ pub fn spawn_stdin_reader(waker: Waker) -> io::Result<()> {
 }
 
 /// Sends each line of `input` to the control loop, refusing lines over
-/// [`MAX_INPUT_LINE`] bytes without buffering them.
-fn read_lines(mut input: impl BufRead, waker: &Waker) {
-    let mut line = Vec::new();
-    let mut too_long = false;
+/// [`MAX_INPUT_LINE`] bytes without buffering them. A last line without a
+/// newline still counts; one that is not UTF-8 is passed on with its bad
+/// bytes replaced, for the command parser to judge.
+fn read_lines(mut input: impl Read, waker: &Waker) {
+    let mut reader = LineReader::new(MAX_INPUT_LINE);
+    let mut buf = BytesMut::new();
+    let mut chunk = [0; 8 * 1024];
     loop {
-        let (done, used) = match input.fill_buf() {
-            Ok([]) => {
-                if !line.is_empty() && !too_long {
-                    waker.send(Input::Line(String::from_utf8_lossy(&line).into_owned()));
-                }
-                return;
-            }
-            Ok(buf) => match memchr_newline(buf) {
-                Some(i) => {
-                    if !too_long {
-                        line.extend_from_slice(&buf[..i]);
-                    }
-                    (true, i + 1)
-                }
-                None => {
-                    if !too_long {
-                        line.extend_from_slice(buf);
-                    }
-                    (false, buf.len())
-                }
-            },
+        let n = match input.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => return,
         };
-        input.consume(used);
-        if line.len() > MAX_INPUT_LINE {
-            too_long = true;
-            line.clear();
-        }
-        if done {
-            waker.send(if too_long {
-                Input::Rejected(format!("a line longer than {MAX_INPUT_LINE} bytes was skipped"))
-            } else {
-                Input::Line(String::from_utf8_lossy(&line).into_owned())
+        buf.extend_from_slice(&chunk[..n]);
+        reader.drain(&mut buf, |line| {
+            waker.send(match line {
+                Ok(line) => Input::Line(line.to_owned()),
+                Err(BadLine::InvalidUtf8(line)) => {
+                    Input::Line(String::from_utf8_lossy(line).into_owned())
+                }
+                Err(BadLine::TooLong) => Input::Rejected(format!(
+                    "a line longer than {MAX_INPUT_LINE} bytes was skipped"
+                )),
             });
-            line.clear();
-            too_long = false;
-        }
+            ControlFlow::Continue(())
+        });
     }
-}
-
-fn memchr_newline(buf: &[u8]) -> Option<usize> {
-    buf.iter().position(|&b| b == b'\n')
+    // The reader keeps only an incomplete line that may still fit, and
+    // drops the rest of one that does not as it arrives.
+    if !buf.is_empty() {
+        let line = buf.strip_suffix(b"\r").unwrap_or(&buf);
+        waker.send(Input::Line(String::from_utf8_lossy(line).into_owned()));
+    }
 }
 
 #[cfg(test)]
@@ -110,9 +100,22 @@ mod tests {
     use super::*;
     use crate::runtime::Waker;
 
+    /// Input that arrives at most seven bytes a read, so that lines and
+    /// characters are split between reads.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(7);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
     fn lines(input: &[u8]) -> Vec<String> {
         let (waker, inputs) = Waker::channel();
-        read_lines(io::BufReader::with_capacity(7, input), &waker);
+        read_lines(Trickle(input), &waker);
         drop(waker);
         inputs
             .iter()
@@ -127,10 +130,18 @@ mod tests {
     #[test]
     fn splits_lines_across_reads_and_keeps_a_last_line_without_newline() {
         assert_eq!(
-            lines(b"/join #a\r\nhello there\n/quit"),
-            ["/join #a\r", "hello there", "/quit"]
+            lines(b"/join #a\r\nhello there\n/quit\r"),
+            ["/join #a", "hello there", "/quit"]
         );
         assert_eq!(lines(b"a\n\nb\n"), ["a", "", "b"]);
+        assert_eq!(lines(b"caf\xc3\xa9 \xff\n"), ["café \u{fffd}"]);
+    }
+
+    #[test]
+    fn skips_an_overlong_last_line_without_newline() {
+        let got = lines(&vec![b'x'; MAX_INPUT_LINE + 10]);
+        assert_eq!(got.len(), 1);
+        assert!(got[0].starts_with("rejected: "), "{}", got[0]);
     }
 
     #[test]
