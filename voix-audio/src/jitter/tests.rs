@@ -389,6 +389,43 @@ fn clock_drift_keeps_the_delay_bounded() {
 }
 
 #[test]
+fn a_lasting_rise_in_delay_is_followed_within_seconds() {
+    let mut h = Harness::new();
+    // 30 ms of transit and up to 10 ms of jitter; 20 s in, the path
+    // becomes 100 ms slower for good. 3 % of packets are lost throughout,
+    // and below its target the buffer waits for a missing packet, growing
+    // the delay: a target measured against a stale floor lets it creep up.
+    const STEP_AT: u32 = 1_000;
+    const STEP_US: u64 = 100_000;
+    let floor_transit = |seq: u32| 30_000 + if seq >= STEP_AT { STEP_US } else { 0 };
+    let lost = |seq: u32| seq.wrapping_mul(2_654_435_761) % 100 < 3;
+    let arrivals = stream(0, 0, 6_000, |i| {
+        u64::from(i.wrapping_mul(7_919) % 11) * 1_000 + floor_transit(i) - 30_000
+    })
+    .into_iter()
+    .filter(|(_, p)| !lost(p.seq))
+    .collect();
+    let out = h.run(arrivals, 120_000_000);
+    // From ten seconds after the rise, every frame plays within a frame
+    // of the path's new floor plus its jitter.
+    let settled = STEP_AT + 500;
+    let mut worst_us = 0;
+    for (tick, decision) in out.iter().enumerate() {
+        if let Playout::Frame(f) = decision
+            && f.seq >= settled
+        {
+            let played = tick as u64 * FRAME_MS * 1000;
+            let sent = u64::from(f.seq) * FRAME_MS * 1000;
+            worst_us = worst_us.max(played - sent - floor_transit(f.seq));
+        }
+    }
+    let stats = h.buffer.stats();
+    assert!(worst_us <= 30_000, "{worst_us} µs above the floor: {stats:?}");
+    // The buffer sees the rise as latency, not as jitter to cover.
+    assert!(stats.target_delay <= Duration::from_millis(20), "{stats:?}");
+}
+
+#[test]
 fn delay_grows_when_jitter_rises() {
     let mut h = Harness::new();
     // Calm for 4 s, then every other packet 60 ms late.
