@@ -64,8 +64,7 @@ pub fn run_file(trace_path: &Path, speech: &Path, out_dir: &Path) -> Result<Audi
 
     std::fs::create_dir_all(out_dir)?;
     let mut voix =
-        Voix::new(voix_audio::jitter::JitterConfig { frame: trace.frame, ..Default::default() })
-            .map_err(|_| SimError::Speex)?;
+        Voix::new(voix_audio::jitter::JitterConfig { frame: trace.frame, ..Default::default() })?;
     let mut speex = Speex::new(samples as u32).ok_or(SimError::Speex)?;
     let score = |contender: &mut dyn Contender| -> Result<(f64, PathBuf), SimError> {
         let ticks = replay(&trace, contender, &payload);

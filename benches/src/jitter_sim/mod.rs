@@ -13,7 +13,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use voix_audio::jitter::JitterConfig;
+use voix_audio::jitter::{ConfigError, JitterConfig};
 use voix_audio::netsim::{Trace, TraceError};
 
 use engine::{Speex, Voix, replay};
@@ -39,6 +39,9 @@ pub enum SimError {
         /// What is wrong with it.
         source: TraceError,
     },
+    /// Voix's jitter buffer refused its settings.
+    #[error("voix jitter buffer: {0}")]
+    JitterConfig(#[from] ConfigError),
     /// speexdsp could not allocate a jitter buffer.
     #[error("speexdsp could not create a jitter buffer")]
     Speex,
@@ -64,7 +67,7 @@ pub fn read_trace(path: &Path) -> Result<Trace, SimError> {
 pub fn compare(name: &str, trace: &Trace) -> Result<Comparison, SimError> {
     let empty = |_| Bytes::new();
     let config = JitterConfig { frame: trace.frame, ..JitterConfig::default() };
-    let mut voix = Voix::new(config).map_err(|_| SimError::Speex)?;
+    let mut voix = Voix::new(config)?;
     let voix_ticks = replay(trace, &mut voix, &empty);
     let mut speex = Speex::new(trace.frame.samples() as u32).ok_or(SimError::Speex)?;
     let speex_ticks = replay(trace, &mut speex, &empty);
@@ -83,4 +86,17 @@ pub fn compare_file(path: &Path) -> Result<Comparison, SimError> {
         .file_stem()
         .map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
     compare(&name, &trace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_voix_config_error_is_reported_as_such() {
+        let bad = JitterConfig { quantile: 2.0, ..JitterConfig::default() };
+        let error = SimError::from(Voix::new(bad).expect_err("quantile out of range"));
+        assert!(matches!(error, SimError::JitterConfig(ConfigError::Quantile(_))), "{error:?}");
+        assert_eq!(error.to_string(), "voix jitter buffer: quantile 2 is outside (0.5, 1.0)");
+    }
 }

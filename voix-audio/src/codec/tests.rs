@@ -172,21 +172,63 @@ fn wrong_sizes_and_settings_are_errors() {
 }
 
 #[test]
-fn garbage_packets_are_concealed_not_fatal() {
-    let mut decoder = VoiceDecoder::new(FrameDuration::Ms20).expect("decoder");
-    let mut out = vec![0; 960];
-    for garbage in [&[0xffu8; 3][..], &[0x03, 0xff, 0xff, 0xff], &[0u8; 1_500]] {
-        let frame = PlayoutFrame { seq: 0, timestamp: 0, payload: Bytes::copy_from_slice(garbage) };
-        for playout in [Playout::Frame(frame.clone()), Playout::Fec(frame)] {
-            let rendered = decoder.render(&playout, &mut out).expect("right length");
-            assert!(matches!(
-                rendered,
-                Rendered::Voice | Rendered::Recovered | Rendered::Concealed
-            ));
+fn garbage_packets_are_concealed_exactly_as_a_loss_would_be() {
+    // libopus refuses each of these: a 63-frame packet, twice over (TOC
+    // codes 3), and a single frame longer than 1275 bytes.
+    let garbage = [&[0xffu8; 3][..], &[0x03, 0xff, 0xff, 0xff], &[0u8; 1_500]];
+    let config = EncoderConfig { dtx: false, ..EncoderConfig::default() };
+    let packets = encode_all(config, &speech_like(5, 0.4));
+    let frame = |payload: &[u8]| PlayoutFrame {
+        seq: 0,
+        timestamp: 0,
+        payload: Bytes::copy_from_slice(payload),
+    };
+    // Speech, each garbage packet (as a frame, then as the FEC of a lost
+    // one), speech again; and the same with plain losses instead.
+    let mut with_garbage = Vec::new();
+    let mut with_losses = Vec::new();
+    let valid = |range: std::ops::Range<usize>| {
+        packets[range].iter().map(|p| Playout::Frame(frame(p.as_deref().expect("no DTX"))))
+    };
+    for (playouts, losses) in [(&mut with_garbage, false), (&mut with_losses, true)] {
+        playouts.extend(valid(0..8));
+        for payload in garbage {
+            let bad = frame(payload);
+            if losses {
+                playouts.extend([Playout::Conceal, Playout::Conceal]);
+            } else {
+                playouts.extend([Playout::Frame(bad.clone()), Playout::Fec(bad)]);
+            }
         }
+        playouts.extend(valid(8..20));
+        playouts.push(Playout::Silence);
     }
-    assert_eq!(decoder.render(&Playout::Silence, &mut out), Ok(Rendered::Silence));
-    assert!(out.iter().all(|&s| s == 0));
+    let render = |playouts: &[Playout]| {
+        let mut decoder = VoiceDecoder::new(config.frame).expect("decoder");
+        let mut pcm = vec![0; playouts.len() * config.frame.samples()];
+        let kinds: Vec<Rendered> = playouts
+            .iter()
+            .zip(pcm.chunks_exact_mut(config.frame.samples()))
+            .map(|(playout, out)| decoder.render(playout, out).expect("right length"))
+            .collect();
+        (kinds, pcm)
+    };
+    let (garbage_kinds, garbage_pcm) = render(&with_garbage);
+    let (loss_kinds, loss_pcm) = render(&with_losses);
+    let expected: Vec<Rendered> = [Rendered::Voice; 8]
+        .into_iter()
+        .chain([Rendered::Concealed; 6])
+        .chain([Rendered::Voice; 12])
+        .chain([Rendered::Silence])
+        .collect();
+    assert_eq!(garbage_kinds, expected);
+    assert_eq!(loss_kinds, expected);
+    // Sample for sample what concealing plain losses gives: the garbage
+    // left the decoder as it was, and the speech after it decodes exactly.
+    assert!(garbage_pcm == loss_pcm, "garbage changed the decoder's output");
+    let concealed = &garbage_pcm[8 * 960..14 * 960];
+    assert!(concealed.iter().any(|&s| s != 0), "concealment, not silence");
+    assert!(garbage_pcm[garbage_pcm.len() - 960..].iter().all(|&s| s == 0), "silence is silent");
 }
 
 #[test]

@@ -4,11 +4,17 @@
 //! time (its timestamp on the receiver's clock). Lateness contains the fixed
 //! network latency and the clock offset, which the buffer cannot change, and
 //! the jitter, which it must absorb. The estimator keeps a floor, the lowest
-//! lateness seen, and measures jitter as lateness above that floor.
+//! lateness of the last few seconds of packets ([`FloorWindow`]), and
+//! measures jitter as lateness above that floor.
 //!
-//! The floor is a *leaky* minimum: it rises slowly (by [`FLOOR_LEAK_PPM`])
-//! between low samples, so it follows a receiver clock that runs faster than
-//! the sender's; a slower receiver clock simply gives lower samples.
+//! The floor follows the path both ways. A lower sample lowers it at once
+//! (a faster path, or a receiver clock slower than the sender's), and the
+//! jitter history is then read against the lower floor, so the target
+//! shrinks with it. When the window's minimum rises (a lasting rise in
+//! network delay, or a faster receiver clock), the floor rises with it in
+//! whole histogram bins and moves the jitter history down by as much, so
+//! the samples taken while the window still held the old minimum are not
+//! counted as jitter on top of the new floor.
 //!
 //! Jitter samples go into two histograms with exponential forgetting, as in
 //! WebRTC's NetEQ: a recent one (about 20 s) and a long one (about a
@@ -19,9 +25,16 @@
 //! the two wins, so delay grows as soon as a few percent of recent packets
 //! need it and shrinks only as the long memory fades.
 
-/// How fast the floor rises between low samples: 500 µs per second, more
-/// than the drift of any sound card clock that still works.
-pub(crate) const FLOOR_LEAK_PPM: u64 = 500;
+/// Arrival time covered by one bucket of the floor's window, in µs.
+const FLOOR_BUCKET_US: u64 = 500_000;
+
+/// Buckets in the floor's window: with [`FLOOR_BUCKET_US`], the floor is
+/// the lowest lateness of the last 3.5 to 4 s in which packets arrived.
+/// Chosen on the traces of `jitter-sim`: a shorter window follows a rise
+/// in delay sooner, but lifts the floor in the gaps between a jittery
+/// path's fastest packets, trading late packets for delay (see
+/// BENCHMARKS.md).
+const FLOOR_BUCKETS: usize = 8;
 
 /// Packets the recent histogram remembers (about 20 s of 20 ms frames).
 const RECENT_MEMORY: f64 = 1_000.0;
@@ -72,6 +85,17 @@ impl ForgettingHistogram {
         }
     }
 
+    /// Moves every sample `count` bins down; those that would fall below
+    /// the first bin join it.
+    fn shift_down(&mut self, count: usize) {
+        let count = count.min(self.bins.len() - 1);
+        let merged: f64 = self.bins[..=count].iter().sum();
+        self.bins.copy_within(count.., 0);
+        let len = self.bins.len();
+        self.bins[len - count..].fill(0.0);
+        self.bins[0] = merged;
+    }
+
     fn add(&mut self, bin: usize) {
         let last = self.bins.len() - 1;
         self.bins[bin.min(last)] += self.weight;
@@ -112,12 +136,54 @@ impl ForgettingHistogram {
     }
 }
 
+/// The lowest lateness of the packets that arrived in the last few
+/// seconds: the minima of the last [`FLOOR_BUCKETS`] intervals of
+/// [`FLOOR_BUCKET_US`] in which packets arrived.
+///
+/// Its size is fixed, whatever the packet rate. An interval in which no
+/// packet arrived takes no bucket, so a pause between talk spurts keeps the
+/// minimum the packets before it showed, and the next spurt starts from it.
+#[derive(Debug, Clone, Default)]
+struct FloorWindow {
+    /// Lowest lateness (µs) of each bucket; `None` for one not used yet.
+    minima: [Option<i64>; FLOOR_BUCKETS],
+    /// The bucket packets arrive in now.
+    current: usize,
+    /// The arrival interval (arrival time / [`FLOOR_BUCKET_US`]) of the
+    /// current bucket; `None` before the first packet.
+    interval: Option<u64>,
+}
+
+impl FloorWindow {
+    /// Records a packet that arrived at `arrival_us` with `lateness`, and
+    /// returns the lowest lateness in the window.
+    fn observe(&mut self, arrival_us: u64, lateness: i64) -> i64 {
+        let interval = arrival_us / FLOOR_BUCKET_US;
+        match self.interval {
+            // An arrival before the current interval (the caller's clock
+            // stepped back) counts in the current bucket.
+            Some(current) if interval <= current => {}
+            Some(_) => {
+                self.current = (self.current + 1) % FLOOR_BUCKETS;
+                self.minima[self.current] = None;
+                self.interval = Some(interval);
+            }
+            None => self.interval = Some(interval),
+        }
+        let slot = &mut self.minima[self.current];
+        *slot = Some(slot.map_or(lateness, |low| low.min(lateness)));
+        self.minima.iter().flatten().fold(lateness, |low, &m| low.min(m))
+    }
+}
+
 /// Estimates the jitter a playout delay must cover.
 #[derive(Debug, Clone)]
 pub(crate) struct DelayEstimator {
-    /// Lowest lateness seen, in µs, leaking upwards.
+    /// The lowest lateness of the last few seconds of packets.
+    window: FloorWindow,
+    /// The lateness (µs) the histograms' first bin stands for: the window's
+    /// minimum, or up to one bin below it while it rises.
     floor: Option<i64>,
-    last_arrival_us: u64,
     recent: ForgettingHistogram,
     long: ForgettingHistogram,
     floor_quantile: f64,
@@ -133,8 +199,8 @@ impl DelayEstimator {
     pub(crate) fn new(max_us: u64, quantile: f64) -> Self {
         let bins = usize::try_from(max_us / BIN_US + 1).unwrap_or(usize::MAX);
         Self {
+            window: FloorWindow::default(),
             floor: None,
-            last_arrival_us: 0,
             recent: ForgettingHistogram::new(bins, RECENT_MEMORY, quantile),
             long: ForgettingHistogram::new(bins, LONG_MEMORY, quantile),
             floor_quantile: FLOOR_QUANTILE.min(quantile),
@@ -148,14 +214,8 @@ impl DelayEstimator {
     /// media time `media_us` (its timestamp in µs).
     pub(crate) fn observe(&mut self, arrival_us: u64, media_us: u64) {
         let lateness = saturating_signed(arrival_us) - saturating_signed(media_us);
-        let elapsed = arrival_us.saturating_sub(self.last_arrival_us);
-        self.last_arrival_us = self.last_arrival_us.max(arrival_us);
-        let leak = saturating_signed(elapsed.saturating_mul(FLOOR_LEAK_PPM) / 1_000_000);
-        let floor = match self.floor {
-            Some(floor) => floor.saturating_add(leak).min(lateness),
-            None => lateness,
-        };
-        self.floor = Some(floor);
+        let lowest = self.window.observe(arrival_us, lateness);
+        let floor = self.follow(lowest);
         let jitter = lateness.saturating_sub(floor).unsigned_abs().min(self.max_us);
         let bin = usize::try_from(jitter / BIN_US).unwrap_or(usize::MAX);
         self.recent.add(bin);
@@ -170,7 +230,30 @@ impl DelayEstimator {
         }
     }
 
-    /// Lowest lateness seen (µs), if any packet was observed.
+    /// Moves the floor to `lowest`, the window's minimum: down at once, up
+    /// in whole bins, moving the jitter history down with it. Returns the
+    /// new floor, which is at most `lowest`.
+    fn follow(&mut self, lowest: i64) -> i64 {
+        let floor = match self.floor {
+            Some(floor) if lowest > floor => {
+                let bins = lowest.abs_diff(floor) / BIN_US;
+                if bins > 0 {
+                    let count = usize::try_from(bins).unwrap_or(usize::MAX);
+                    self.recent.shift_down(count);
+                    self.long.shift_down(count);
+                    // The target no longer matches the histograms.
+                    self.stale_samples = REFRESH_EVERY;
+                }
+                floor.saturating_add(saturating_signed(bins * BIN_US))
+            }
+            _ => lowest,
+        };
+        self.floor = Some(floor);
+        floor
+    }
+
+    /// The floor (µs): the lowest lateness of the last few seconds of
+    /// packets, if any packet was observed.
     pub(crate) fn floor(&self) -> Option<i64> {
         self.floor
     }
@@ -179,6 +262,7 @@ impl DelayEstimator {
     /// stream from a restarted sender). The jitter history is kept, since the
     /// network did not change.
     pub(crate) fn reset_floor(&mut self) {
+        self.window = FloorWindow::default();
         self.floor = None;
     }
 
@@ -263,6 +347,30 @@ mod tests {
             estimator.observe(media + 30_000 + i * 4, media);
         }
         assert!(estimator.target_us() <= 2 * BIN_US);
+    }
+
+    #[test]
+    fn floor_follows_a_lasting_rise_within_the_window() {
+        let mut estimator = DelayEstimator::new(500_000, 0.95);
+        feed(&mut estimator, 500, 0, |i| i % 3 * 1_000);
+        assert_eq!(estimator.floor(), Some(30_000));
+        // The path becomes 100 ms slower for good: within the window (4 s,
+        // 200 packets), the floor has risen with it...
+        feed(&mut estimator, 200, 500, |i| 100_000 + i % 3 * 1_000);
+        assert_eq!(estimator.floor(), Some(130_000));
+        // ...and the samples taken on the way count from the new floor,
+        // not as 100 ms of jitter.
+        assert!(estimator.target_us() <= 3 * BIN_US, "{}", estimator.target_us());
+    }
+
+    #[test]
+    fn floor_outlasts_a_pause() {
+        let mut estimator = DelayEstimator::new(500_000, 0.95);
+        feed(&mut estimator, 100, 0, |_| 0);
+        // Ten seconds without packets, then a spurt whose first packets
+        // are 10 ms late: the floor is still the one learned before.
+        feed(&mut estimator, 10, 600, |_| 10_000);
+        assert_eq!(estimator.floor(), Some(30_000));
     }
 
     #[test]

@@ -43,7 +43,9 @@
 //!   arrival time by seconds, is discarded; three such packets that agree
 //!   with each other are taken to be a restarted sender and followed.
 //! - Each packet's *lateness* (arrival minus timestamp) feeds the delay
-//!   estimator: jitter is lateness above the lowest seen, and the target
+//!   estimator: jitter is lateness above the lowest of the last few
+//!   seconds (so a lasting rise in network delay is latency, not jitter,
+//!   within seconds), and the target
 //!   delay is the best trade-off between late packets and delay over a
 //!   forgetting histogram (see the constants in `delay.rs`).
 //! - Per tick: the packet due is played. If it is missing and the buffer

@@ -389,6 +389,43 @@ fn clock_drift_keeps_the_delay_bounded() {
 }
 
 #[test]
+fn a_lasting_rise_in_delay_is_followed_within_seconds() {
+    let mut h = Harness::new();
+    // 30 ms of transit and up to 10 ms of jitter; 20 s in, the path
+    // becomes 100 ms slower for good. 3 % of packets are lost throughout,
+    // and below its target the buffer waits for a missing packet, growing
+    // the delay: a target measured against a stale floor lets it creep up.
+    const STEP_AT: u32 = 1_000;
+    const STEP_US: u64 = 100_000;
+    let floor_transit = |seq: u32| 30_000 + if seq >= STEP_AT { STEP_US } else { 0 };
+    let lost = |seq: u32| seq.wrapping_mul(2_654_435_761) % 100 < 3;
+    let arrivals = stream(0, 0, 6_000, |i| {
+        u64::from(i.wrapping_mul(7_919) % 11) * 1_000 + floor_transit(i) - 30_000
+    })
+    .into_iter()
+    .filter(|(_, p)| !lost(p.seq))
+    .collect();
+    let out = h.run(arrivals, 120_000_000);
+    // From ten seconds after the rise, every frame plays within a frame
+    // of the path's new floor plus its jitter.
+    let settled = STEP_AT + 500;
+    let mut worst_us = 0;
+    for (tick, decision) in out.iter().enumerate() {
+        if let Playout::Frame(f) = decision
+            && f.seq >= settled
+        {
+            let played = tick as u64 * FRAME_MS * 1000;
+            let sent = u64::from(f.seq) * FRAME_MS * 1000;
+            worst_us = worst_us.max(played - sent - floor_transit(f.seq));
+        }
+    }
+    let stats = h.buffer.stats();
+    assert!(worst_us <= 30_000, "{worst_us} µs above the floor: {stats:?}");
+    // The buffer sees the rise as latency, not as jitter to cover.
+    assert!(stats.target_delay <= Duration::from_millis(20), "{stats:?}");
+}
+
+#[test]
 fn delay_grows_when_jitter_rises() {
     let mut h = Harness::new();
     // Calm for 4 s, then every other packet 60 ms late.
@@ -427,31 +464,65 @@ fn op() -> impl Strategy<Value = Op> {
         (any::<u32>(), any::<u32>(), any::<bool>(), 0u32..100_000).prop_map(
             |(seq, timestamp, marker, advance_us)| Op::Push { seq, timestamp, marker, advance_us }
         ),
-        (0u32..100_000).prop_map(|advance_us| Op::Pop { advance_us }),
+        // Packets of one stream, in any order and with gaps, so that
+        // scripts also play frames rather than discard everything.
+        (0u32..300, any::<bool>(), 0u32..30_000).prop_map(|(seq, marker, advance_us)| {
+            Op::Push { seq, timestamp: seq * FRAME, marker, advance_us }
+        }),
+        (0u32..30_000).prop_map(|advance_us| Op::Pop { advance_us }),
     ]
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
-    /// Arbitrary input never panics and never grows memory past the window.
+    /// Whatever the input, every tick and every packet is accounted for
+    /// exactly once: each tick's decision is counted under its kind, and
+    /// each packet pushed is still held, or was played, late, a duplicate
+    /// or discarded. No packet is played twice.
     #[test]
-    fn arbitrary_scripts_keep_memory_bounded(ops in prop::collection::vec(op(), 0..400)) {
+    fn arbitrary_scripts_account_for_every_tick_and_packet(
+        ops in prop::collection::vec(op(), 0..400),
+    ) {
         let mut h = Harness::new();
         let mut now = h.start;
+        let mut pushes = 0u32;
+        let (mut frames, mut fec, mut filled) = (0u64, 0u64, 0u64);
+        let mut played = HashSet::new();
         for op in ops {
             match op {
                 Op::Push { seq, timestamp, marker, advance_us } => {
                     now += Duration::from_micros(advance_us.into());
-                    let payload = Bytes::from_static(b"p");
+                    // The payload names the push, to tell copies apart.
+                    let payload = Bytes::copy_from_slice(&pushes.to_be_bytes());
+                    pushes += 1;
                     let _ = h.buffer.push(VoicePacket { seq, timestamp, marker, payload }, now);
                 }
                 Op::Pop { advance_us } => {
                     now += Duration::from_micros(advance_us.into());
-                    let _ = h.buffer.pop(now);
+                    match h.buffer.pop(now) {
+                        Playout::Frame(f) => {
+                            frames += 1;
+                            prop_assert!(played.insert(f.payload), "played twice");
+                        }
+                        Playout::Fec(_) => fec += 1,
+                        Playout::Conceal | Playout::Silence => filled += 1,
+                    }
                 }
             }
-            prop_assert!(h.buffer.len() <= 128);
+            let s = h.buffer.stats();
+            prop_assert_eq!((s.frames_played, s.frames_recovered), (frames, fec), "{:?}", s);
+            prop_assert_eq!(s.frames_concealed + s.ticks_silent, filled, "{:?}", s);
+            prop_assert_eq!(s.packets_received, u64::from(pushes), "{:?}", s);
+            prop_assert_eq!(
+                h.buffer.len() as u64
+                    + s.frames_played
+                    + s.packets_late
+                    + s.packets_duplicate
+                    + s.packets_discarded,
+                u64::from(pushes),
+                "unaccounted packets: {:?}", s
+            );
         }
     }
 

@@ -153,20 +153,17 @@ impl Tui {
         let Some(line) = self.view.input.submit() else { return Vec::new() };
         match (Command::parse(&line), &self.view.current().place) {
             (Ok(Some(Command::Say(text))), Place::Private(peer)) => {
-                let peer = peer.clone();
-                self.view.own(Some(&peer), &status.nick, text.as_str());
-                match voix_proto::Nick::from_string(peer) {
-                    Ok(to) => vec![Input::Command(Command::Msg { to, text })],
-                    Err(_) => vec![Input::Line(line)],
-                }
+                let to = peer.clone();
+                self.view.own(Some(&to), &status.nick, text.as_str());
+                vec![Input::Command(Command::Msg { to, text })]
             }
             (Ok(Some(Command::Say(text))), Place::Room) => {
                 self.view.own(None, &status.nick, text.as_str());
                 vec![Input::Command(Command::Say(text))]
             }
             (Ok(Some(Command::Msg { to, text })), _) => {
-                self.view.own(Some(to.as_str()), &status.nick, text.as_str());
-                self.view.open_private(to.as_str());
+                self.view.own(Some(&to), &status.nick, text.as_str());
+                self.view.open_private(&to);
                 vec![Input::Command(Command::Msg { to, text })]
             }
             // Other commands, and mistakes the app explains.

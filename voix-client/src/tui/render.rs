@@ -55,7 +55,7 @@ pub fn draw(frame: &mut Frame<'_>, view: &View, status: &Status, now: Instant) {
 fn place_name(place: &Place, status: &Status) -> String {
     match place {
         Place::Room => status.room.clone().unwrap_or_else(|| "(no room)".to_owned()),
-        Place::Private(nick) => nick.clone(),
+        Place::Private(nick) => nick.to_string(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! What the terminal UI remembers: the conversations (the room and each
 //! private one), their lines, which is on screen, and the input line.
 
+use voix_proto::Nick;
+
 use crate::event::Event;
 
 use super::input::LineEditor;
@@ -37,8 +39,9 @@ pub struct ChatLine {
 pub enum Place {
     /// Our room (its name changes as we move).
     Room,
-    /// Private messages with this nickname.
-    Private(String),
+    /// Private messages with this user, under the nickname's spelling
+    /// that began the conversation.
+    Private(Nick<'static>),
 }
 
 /// A conversation and what is unread in it.
@@ -109,21 +112,21 @@ impl View {
         self.scroll = self.scroll.saturating_add_signed(lines).min(max);
     }
 
-    /// The private conversation with `nick`, begun if needed.
-    fn private(&mut self, nick: &str) -> usize {
-        let key = nick.to_lowercase();
+    /// The private conversation with `nick` (in any case), begun if needed.
+    fn private(&mut self, nick: &Nick<'_>) -> usize {
         let found = self
             .conversations
             .iter()
-            .position(|c| matches!(&c.place, Place::Private(n) if n.to_lowercase() == key));
+            .position(|c| matches!(&c.place, Place::Private(n) if n.same_user(nick)));
         found.unwrap_or_else(|| {
-            self.conversations.push(Conversation::new(Place::Private(nick.to_owned())));
+            let place = Place::Private(nick.borrowed().into_owned());
+            self.conversations.push(Conversation::new(place));
             self.conversations.len() - 1
         })
     }
 
     /// Opens the private conversation with `nick` on screen.
-    pub fn open_private(&mut self, nick: &str) {
+    pub fn open_private(&mut self, nick: &Nick<'_>) {
         self.active = self.private(nick);
         self.conversations[self.active].unread = 0;
         self.scroll = 0;
@@ -150,7 +153,7 @@ impl View {
     }
 
     /// Shows what we said in the conversation it went to.
-    pub fn own(&mut self, to: Option<&str>, nick: &str, text: &str) {
+    pub fn own(&mut self, to: Option<&Nick<'_>>, nick: &str, text: &str) {
         let index = match to {
             Some(peer) => self.private(peer),
             None => 0,
@@ -175,7 +178,10 @@ impl View {
                 );
             }
             Event::PrivateMessage { from, text } => {
-                let index = self.private(from);
+                // The app makes this event from a validated nickname; a
+                // sender that is not one has no conversation of its own,
+                // so the line shows on screen rather than vanish.
+                let index = Nick::new(from).map_or(self.active, |nick| self.private(&nick));
                 self.add(
                     index,
                     ChatLine {
@@ -271,6 +277,10 @@ impl View {
 mod tests {
     use super::*;
 
+    fn nick(s: &str) -> Nick<'static> {
+        Nick::from_string(s.to_owned()).expect("valid nickname")
+    }
+
     #[test]
     fn messages_go_to_their_conversation_and_count_unread() {
         let mut view = View::default();
@@ -285,9 +295,10 @@ mod tests {
         assert_eq!(view.conversations[1].unread, 2);
         assert_eq!(view.current().lines.len(), 1);
         view.cycle(false);
-        assert_eq!(view.current().place, Place::Private("Bob".into()));
+        assert_eq!(view.current().place, Place::Private(nick("Bob")));
         assert_eq!(view.current().unread, 0);
-        view.own(Some("Bob"), "Alice", "yes?");
+        view.own(Some(&nick("BoB")), "Alice", "yes?");
+        assert_eq!(view.conversations.len(), 2, "our reply too");
         assert_eq!(view.current().lines.last().map(|l| l.kind), Some(LineKind::Own));
         view.apply(&Event::CommandError { message: "oops".into() });
         assert_eq!(
@@ -297,6 +308,18 @@ mod tests {
         );
         view.cycle(true);
         assert_eq!(view.active, 0);
+    }
+
+    #[test]
+    fn private_conversations_fold_case_as_the_protocol_does() {
+        let mut view = View::default();
+        // Beyond ASCII too: the protocol's folding, not a second one.
+        view.apply(&Event::PrivateMessage { from: "Élodie".into(), text: "salut".into() });
+        view.open_private(&nick("ÉLODIE"));
+        assert_eq!(view.conversations.len(), 2);
+        assert_eq!(view.current().place, Place::Private(nick("Élodie")));
+        view.open_private(&nick("Elodie"));
+        assert_eq!(view.conversations.len(), 3, "É and E are different letters");
     }
 
     #[test]

@@ -17,6 +17,7 @@ use voix_proto::voice::{
 };
 use voix_proto::wire::VoiceScope;
 
+use super::loss::RecentLoss;
 use super::settings::VoiceSettings;
 
 /// Why the engine could not be built.
@@ -89,6 +90,8 @@ pub struct VoiceEngine {
     nicks: BTreeMap<SpeakerId, String>,
     transmit: VecDeque<Vec<u8>>,
     transmitting: bool,
+    /// The loss heard lately, which sizes the encoder's FEC.
+    recent_loss: RecentLoss,
     packets_sent: u64,
     packets_received: u64,
     packets_rejected: u64,
@@ -121,6 +124,7 @@ impl VoiceEngine {
             nicks: BTreeMap::new(),
             transmit: VecDeque::new(),
             transmitting: false,
+            recent_loss: RecentLoss::default(),
             packets_sent: 0,
             packets_received: 0,
             packets_rejected: 0,
@@ -241,7 +245,14 @@ impl VoiceEngine {
     /// is encoded and sealed for the active session.
     pub fn handle_capture(&mut self, now: Instant, frame: &[i16]) {
         let send = self.gate.should_send(frame);
-        let heard_loss = self.heard_loss();
+        // FEC is sized for the loss we hear lately: the way back from the
+        // relay is the best estimate we have of the way there. Until
+        // someone has been heard, the configured figure stands.
+        if let Some(rate) = self.recent_loss.poll(now, self.mixer.speakers()) {
+            // A percentage in 0..=100 is always accepted; were it refused,
+            // the previous setting would simply stay.
+            let _ = self.encoder.set_expected_loss_rate(rate);
+        }
         let session = match (&mut self.call, &mut self.room) {
             (Some(session), _) | (None, Some(session)) => session,
             (None, None) => {
@@ -256,11 +267,6 @@ impl VoiceEngine {
             return;
         }
         self.transmitting = true;
-        // FEC is sized for the loss we hear: the way back from the relay is
-        // the best estimate we have of the way there.
-        // A percentage in 0..=100 is always accepted; were it refused, the
-        // previous setting would simply stay.
-        let _ = self.encoder.set_expected_loss_rate(heard_loss);
         let Ok(Some(encoded)) = self.encoder.encode(frame) else {
             // Silence that DTX need not send, or a frame of the wrong
             // length (which the audio threads never produce).
@@ -373,11 +379,6 @@ impl VoiceEngine {
             out.fill(0);
         }
         Ok(())
-    }
-
-    /// The highest loss rate among the speakers we hear.
-    fn heard_loss(&self) -> f64 {
-        self.mixer.speakers().map(|(_, stats)| stats.loss_rate()).fold(0.0, f64::max)
     }
 
     // ---- what to show ----

@@ -45,6 +45,7 @@
 //! ```
 
 mod engine;
+mod loss;
 mod settings;
 
 #[cfg(test)]
