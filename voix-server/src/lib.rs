@@ -27,7 +27,8 @@
 //! - `signalling`: the task that owns the signalling core, with
 //!   `accept` (the listener's task) and `connection` (one socket's reader
 //!   and writer);
-//! - `voice`: the relay's own thread;
+//! - `voice`: the relay's own thread, and its socket buffers
+//!   ([`enlarge_voice_buffers`]);
 //! - `shutdown`: SIGINT and SIGTERM ([`shutdown_signal`]).
 //!
 //! # Tasks
@@ -55,4 +56,4 @@ pub use config::{Config, ConfigError, DEFAULT_LISTEN, MAX_TIMER, Settings};
 pub use run::{RunError, run};
 pub use shutdown::shutdown_signal;
 pub use signalling::CLOSE_TIMEOUT;
-pub use voice::{RELAY_POLL_INTERVAL, RelayPanicked, VOICE_SOCKET_BUFFER};
+pub use voice::{RELAY_POLL_INTERVAL, RelayPanicked, VOICE_SOCKET_BUFFER, enlarge_voice_buffers};

@@ -32,6 +32,17 @@ pub const RELAY_POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// request at `net.core.rmem_max` / `wmem_max`.
 pub const VOICE_SOCKET_BUFFER: usize = 4 * 1024 * 1024;
 
+/// Asks the kernel for [`VOICE_SOCKET_BUFFER`] bytes of buffer on
+/// `socket`, each way, as the relay does for its own socket; a tool that
+/// measures against the relay gives its sockets the same. Both are asked
+/// for even when the first is refused, and the first refusal is returned.
+pub fn enlarge_voice_buffers(socket: &UdpSocket) -> io::Result<()> {
+    let sock = socket2::SockRef::from(socket);
+    let receive = sock.set_recv_buffer_size(VOICE_SOCKET_BUFFER);
+    let send = sock.set_send_buffer_size(VOICE_SOCKET_BUFFER);
+    receive.and(send)
+}
+
 /// Room for the largest valid datagram and then some, so that a longer
 /// one is seen to be too long instead of cut to a valid length.
 const RECEIVE_BUFFER_LEN: usize = MAX_DATAGRAM_LEN + 1;
@@ -48,14 +59,8 @@ impl VoiceRelay {
     pub(crate) fn spawn(socket: tokio::net::UdpSocket, config: RelayConfig) -> io::Result<Self> {
         let socket = socket.into_std()?;
         socket.set_nonblocking(false)?;
-        let sock = socket2::SockRef::from(&socket);
-        for (what, result) in [
-            ("receive", sock.set_recv_buffer_size(VOICE_SOCKET_BUFFER)),
-            ("send", sock.set_send_buffer_size(VOICE_SOCKET_BUFFER)),
-        ] {
-            if let Err(error) = result {
-                warn!(%error, "could not enlarge the voice socket's {what} buffer");
-            }
+        if let Err(error) = enlarge_voice_buffers(&socket) {
+            warn!(%error, "could not enlarge the voice socket's buffers");
         }
         socket.set_read_timeout(Some(RELAY_POLL_INTERVAL))?;
         let (commands, received) = mpsc::channel();
