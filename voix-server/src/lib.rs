@@ -21,7 +21,8 @@
 //! - `config`: the settings, as flags and as a TOML file ([`Settings`],
 //!   [`Config`]);
 //! - `banner`: the line saying where the server listens
-//!   ([`listening_line`], [`parse_listening_line`]);
+//!   ([`listening_line`], [`parse_listening_line`]), and waiting for it
+//!   on a started server's output ([`wait_for_listening_line`]);
 //! - `bind`: one address for TCP and UDP ([`bind()`]);
 //! - `run`: the server on bound sockets until a shutdown future ([`run()`]);
 //! - `signalling`: the task that owns the signalling core, with
@@ -50,7 +51,9 @@ mod shutdown;
 mod signalling;
 mod voice;
 
-pub use banner::{listening_line, parse_listening_line};
+pub use banner::{
+    Listening, ListeningError, listening_line, parse_listening_line, wait_for_listening_line,
+};
 pub use bind::{BIND_ATTEMPTS, BindError, LISTEN_BACKLOG, bind};
 pub use config::{Config, ConfigError, DEFAULT_LISTEN, MAX_TIMER, Settings};
 pub use run::{RunError, run};
