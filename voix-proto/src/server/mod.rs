@@ -633,7 +633,7 @@ impl Server {
             user.room = key.clone();
             user.room_voice = voice.as_ref().map(|(s, _)| *s);
         }
-        self.broadcast(&key, Some(id), &ServerMessage::UserJoin { room: name.clone(), nick });
+        self.broadcast(id, &ServerMessage::UserJoin { room: name.clone(), nick });
         self.send(id, &ServerMessage::Joined { room: name.clone() });
         for users in user_lists {
             self.send(id, &ServerMessage::UserList { room: name.clone(), users });
@@ -656,15 +656,15 @@ impl Server {
         }
         self.rooms.leave(&key, id);
         if let Some(name) = self.rooms.get(&key).map(|r| r.name.clone()) {
-            self.broadcast(&key, None, &ServerMessage::UserLeave { room: name, nick });
+            self.broadcast(id, &ServerMessage::UserLeave { room: name, nick });
         }
     }
 
     fn room_message(&mut self, id: ConnectionId, room: &Room<'_>, text: &Text<'_>) {
-        let key = room.key();
         let user = self.conns.get(&id).and_then(|c| c.user.as_ref());
-        let Some((user, state)) =
-            user.filter(|u| u.room == key).and_then(|u| Some((u, self.rooms.get(&key)?)))
+        let Some((user, state)) = user
+            .and_then(|u| Some((u, self.rooms.get(&u.room)?)))
+            .filter(|(_, state)| state.name.same_room(room))
         else {
             self.error(
                 id,
@@ -682,7 +682,7 @@ impl Server {
         msg.encode(&mut self.line);
         // Without its CRLF.
         if self.fits_output(id, self.line.len() - 2) {
-            self.broadcast_line(&key, Some(id));
+            self.broadcast_line(id);
         }
     }
 
@@ -994,19 +994,26 @@ impl Server {
         }
     }
 
-    /// Queues one line for every member of a room but `except`.
-    fn broadcast(&mut self, room: &NameKey, except: Option<ConnectionId>, msg: &ServerMessage<'_>) {
+    /// Queues one line for every other member of `from`'s room.
+    fn broadcast(&mut self, from: ConnectionId, msg: &ServerMessage<'_>) {
         self.line.clear();
         msg.encode(&mut self.line);
-        self.broadcast_line(room, except);
+        self.broadcast_line(from);
     }
 
-    /// Queues the line in `self.line`, encoded once, for every member of a
-    /// room but `except`.
-    fn broadcast_line(&mut self, room: &NameKey, except: Option<ConnectionId>) {
-        let Some(state) = self.rooms.get(room).filter(|_| !self.shutting_down) else { return };
+    /// Queues the line in `self.line`, encoded once, for every other member
+    /// of the room `from` is in (or has just left).
+    fn broadcast_line(&mut self, from: ConnectionId) {
+        // The room is found through `from`, not given by key, so that no key
+        // is cloned: the state borrows only `self.rooms`.
+        let room = self.conns.get(&from).and_then(|c| c.user.as_ref()).map(|u| &u.room);
+        let Some(state) =
+            room.and_then(|room| self.rooms.get(room)).filter(|_| !self.shutting_down)
+        else {
+            return;
+        };
         for &member in &state.members {
-            if Some(member) == except {
+            if member == from {
                 continue;
             }
             let Some(conn) = self.conns.get_mut(&member).filter(|c| !c.closing) else { continue };
