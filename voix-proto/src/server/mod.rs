@@ -535,7 +535,9 @@ impl Server {
             ClientCommand::RoomMessage { room, text } => self.room_message(id, &room, &text),
             ClientCommand::PrivateMessage { to, text } => self.private_message(id, &to, &text),
             ClientCommand::Talk { peer, action } => self.talk(now, id, &peer, action),
-            ClientCommand::Disconnect => self.close(id, CloseReason::ClientQuit),
+            ClientCommand::Disconnect => {
+                unreachable!("handle_line closes the connection on DISCONNECT, registered or not")
+            }
         }
     }
 
@@ -946,22 +948,22 @@ impl Server {
         self.open -= 1;
         self.timers.cancel(TimerKey::Registration(id));
         self.timers.cancel(TimerKey::Keepalive(id));
-        let Some(call) = self.user(id).and_then(|u| u.call) else {
-            return self.forget_user(id, reason);
-        };
-        if let Some(call) = self.finish_call(call) {
+        let call = self.user(id).and_then(|u| u.call);
+        if let Some(call) = call.and_then(|call| self.finish_call(call)) {
             self.send_talk(call.peer_of(id), id, TalkAction::End);
         }
-        self.forget_user(id, reason)
+        self.forget_user(id, reason);
+        true
     }
 
-    fn forget_user(&mut self, id: ConnectionId, reason: CloseReason) -> bool {
+    /// Takes the connection's user, if it has one, out of their room and
+    /// frees their nickname.
+    fn forget_user(&mut self, id: ConnectionId, reason: CloseReason) {
         self.leave_room(id);
         if let Some(user) = self.conns.get_mut(&id).and_then(|c| c.user.take()) {
             self.nicks.remove(&user.key);
             self.events.push_back(ServerEvent::Left { nick: user.nick, reason });
         }
-        true
     }
 
     // ---- output ----
