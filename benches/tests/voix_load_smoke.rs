@@ -1,27 +1,20 @@
-//! Smoke test of `voix-load`: each Voix scenario at a tiny size against a
-//! real `voix-server`, checking that nothing is lost and the numbers are
-//! sane. The test starts the server itself (building it first if needed),
-//! bounds every process it starts in time, and kills them all.
+//! Smoke test of `voix-load`: each Voix scenario at a tiny size, each run
+//! starting its own `voix-server` with `--spawn-server` on a loopback
+//! port, checking that nothing is lost and the numbers are sane.
+//!
+//! Each run is bounded in time and has a process group of its own, which
+//! the tool's server joins: a run that overstays is killed with all it
+//! started, and a run that ends must leave no process behind.
 
-use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The longest one scenario may run.
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A child process killed when dropped.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// `voix-server` in the target directory this test was built in, built
 /// with the same profile if it is not there yet.
@@ -44,61 +37,55 @@ fn voix_server() -> PathBuf {
     server
 }
 
-/// Starts `voix-server` on a port the OS picks; returns it and its address.
-fn start_server() -> (Killed, String) {
-    let mut child = Command::new(voix_server())
-        .args(["--listen", "127.0.0.1:0", "--command-rate", "100000", "--command-burst", "100000"])
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+/// Sends `signal` (`0` only checks) to every process of `group`; whether
+/// any was there.
+fn signal_group(group: u32, signal: &str) -> bool {
+    Command::new("kill")
+        .args(["-s", signal, "--", &format!("-{group}")])
         .stderr(Stdio::null())
-        .spawn()
-        .expect("voix-server starts");
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let server = Killed(child);
-    let (found, addr) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(addr) = voix_server::parse_listening_line(&line) {
-                let _ = found.send(addr.to_string());
-            }
-        }
-    });
-    let addr =
-        addr.recv_timeout(Duration::from_secs(15)).expect("voix-server says where it listens");
-    (server, addr)
+        .status()
+        .expect("kill runs")
+        .success()
 }
 
-/// Runs `voix-load` with `args` against the server, bounded in time;
-/// returns its Markdown table.
-fn voix_load(addr: &str, pid: u32, args: &[&str]) -> String {
+/// Runs `voix-load --spawn-server` with `args`, bounded in time; returns
+/// its Markdown table.
+fn voix_load(server: &Path, args: &[&str]) -> String {
     let child = Command::new(env!("CARGO_BIN_EXE_voix-load"))
-        .args(["--voix", addr, "--server-pid", &pid.to_string(), "--format", "markdown"])
+        .arg("--spawn-server")
+        .arg(server)
+        .args(["--format", "markdown"])
         .args(args)
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("voix-load starts");
-    let pid = child.id();
+    // Its own group, led by it: the group's id is its pid.
+    let group = child.id();
     let (done, output) = mpsc::channel();
     thread::spawn(move || {
         let _ = done.send(child.wait_with_output());
     });
-    let deadline = Instant::now() + SCENARIO_TIMEOUT;
-    let output: Output = match output.recv_timeout(deadline - Instant::now()) {
+    let output: Output = match output.recv_timeout(SCENARIO_TIMEOUT) {
         Ok(output) => output.expect("voix-load ran"),
         Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            signal_group(group, "KILL");
             panic!("voix-load {args:?} took longer than {SCENARIO_TIMEOUT:?}");
         }
     };
+    let left_behind = signal_group(group, "0");
+    if left_behind {
+        signal_group(group, "KILL");
+    }
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
         "voix-load {args:?} failed: {}\n{stdout}",
         String::from_utf8_lossy(&output.stderr)
     );
+    assert!(!left_behind, "voix-load {args:?} left its server running");
     stdout
 }
 
@@ -120,12 +107,10 @@ fn number(cell: &str) -> f64 {
 
 #[test]
 fn every_voix_scenario_runs_without_loss() {
-    let (server, addr) = start_server();
-    let pid = server.0.id();
+    let server = voix_server();
 
     let connect = voix_load(
-        &addr,
-        pid,
+        &server,
         &["connect", "--clients", "20", "--concurrency", "5", "--settle", "0.2"],
     );
     assert_eq!(cell(&connect, "clients joined"), "20", "{connect}");
@@ -134,8 +119,7 @@ fn every_voix_scenario_runs_without_loss() {
     assert!(number(cell(&connect, "server RSS with clients (MiB)")) > 0.0, "{connect}");
 
     let fanout = voix_load(
-        &addr,
-        pid,
+        &server,
         &[
             "fanout",
             "--receivers",
@@ -160,8 +144,7 @@ fn every_voix_scenario_runs_without_loss() {
     assert!(number(cell(&fanout, "latency p99 (ms)")) < 1_000.0, "{fanout}");
 
     let voice = voix_load(
-        &addr,
-        pid,
+        &server,
         &[
             "voice",
             "--calls",
@@ -182,5 +165,4 @@ fn every_voix_scenario_runs_without_loss() {
     let relayed = number(cell(&voice, "packets relayed per second"));
     assert!((350.0..=550.0).contains(&relayed), "{voice}");
     assert!(number(cell(&voice, "relay latency p99 (ms)")) < 1_000.0, "{voice}");
-    drop(server);
 }

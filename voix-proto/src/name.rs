@@ -312,7 +312,7 @@ impl Nick<'_> {
     /// The case-folded form used to decide whether two nicknames are the
     /// same user (`John` and `JOHN` are).
     pub fn key(&self) -> NameKey {
-        NameKey(fold_case(&self.0).into_owned().into_boxed_str())
+        name_key(&self.0)
     }
 }
 
@@ -320,11 +320,7 @@ impl Nick<'_> {
     /// Whether `self` and `other` are the same user (equal ignoring case),
     /// without allocating when both are ASCII.
     pub fn same_user(&self, other: &Nick<'_>) -> bool {
-        if self.0.is_ascii() && other.0.is_ascii() {
-            self.0.eq_ignore_ascii_case(&other.0)
-        } else {
-            self.key() == other.key()
-        }
+        same_key(&self.0, &other.0)
     }
 }
 
@@ -337,7 +333,13 @@ impl Room<'_> {
     /// The case-folded form used to decide whether two room names name the
     /// same room.
     pub fn key(&self) -> NameKey {
-        NameKey(fold_case(&self.0).into_owned().into_boxed_str())
+        name_key(&self.0)
+    }
+
+    /// Whether `self` and `other` name the same room (their keys are
+    /// equal), without allocating when both are ASCII.
+    pub fn same_room(&self, other: &Room<'_>) -> bool {
+        same_key(&self.0, &other.0)
     }
 }
 
@@ -349,6 +351,21 @@ impl NameKey {
     /// The folded text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// The [`NameKey`] of a nickname or room name.
+fn name_key(name: &str) -> NameKey {
+    NameKey(fold_case(name).into_owned().into_boxed_str())
+}
+
+/// Whether two names have the same [`NameKey`], without allocating when
+/// both are ASCII.
+fn same_key(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        fold_case(a) == fold_case(b)
     }
 }
 
@@ -413,6 +430,24 @@ mod tests {
         assert_eq!(Room::new(&format!("#{}", "r".repeat(49))).map(|r| r.as_str().len()), Ok(50));
         assert_eq!(Room::new(&format!("#{}", "r".repeat(50))), Err(NameError::RoomTooLong));
         assert_eq!(Room::LOBBY.key(), Room::new("#lobby").unwrap().key());
+    }
+
+    /// `same_room` and `same_user` agree with their keys, on ASCII and
+    /// beyond (where lower-casing a word's final `Σ` gives `ς`, not `σ`).
+    #[test]
+    fn comparisons_agree_with_keys() {
+        let rooms = ["#Lobby", "#lobby", "#LOBBY", "#Lobby2", "#ÆBLE", "#æble", "#ΟΔΟΣ", "#οδοσ"];
+        for a in rooms.map(|r| Room::new(r).unwrap()) {
+            for b in rooms.map(|r| Room::new(r).unwrap()) {
+                assert_eq!(a.same_room(&b), a.key() == b.key(), "{a} and {b}");
+            }
+        }
+        let nicks = ["John", "jOHN", "Johnny", "ÆBLE", "æble", "ΟΔΟΣ", "οδοσ"];
+        for a in nicks.map(|n| Nick::new(n).unwrap()) {
+            for b in nicks.map(|n| Nick::new(n).unwrap()) {
+                assert_eq!(a.same_user(&b), a.key() == b.key(), "{a} and {b}");
+            }
+        }
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! Parsing a line allocates nothing: a counting global allocator proves it
-//! for every kind of line, in both directions, and for the framer.
+//! for every kind of line, in both directions, and for the framer; nor
+//! does the server core relaying a room message, once warmed up.
 //!
 //! This file is its own test binary, so the allocator is only this test's.
 #![allow(unsafe_code)] // a GlobalAlloc is unsafe to implement
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-
 use std::ops::ControlFlow;
+use std::time::Instant;
 
 use bytes::BytesMut;
+use voix_proto::server::{ConnectionId, Server, ServerConfig};
 use voix_proto::wire::{ClientCommand, Framed, LineReader, ServerMessage};
 
 /// The system allocator, counting allocations.
@@ -154,6 +156,43 @@ fn draining_a_stream_into_parsed_lines_allocates_nothing() {
     });
     assert_eq!((parsed, invalid), (CLIENT_LINES.len() + 1, 1));
     assert_eq!(n, 0, "draining allocated {n} times");
+}
+
+/// A `MSG` to the sender's room, named in another case, goes to every
+/// other member without an allocation once the buffers it uses have grown.
+#[test]
+fn relaying_a_room_message_allocates_nothing() {
+    let now = Instant::now();
+    let mut server = Server::new(ServerConfig::default(), [7; 32]);
+    let register = |server: &mut Server, nick: &str| -> ConnectionId {
+        let id = server.handle_connect(now);
+        let connect = format!("CONNECT: \"{nick}\" \"{nick}\" 1.0.0\r\n");
+        server.handle_input(now, id, connect.as_bytes());
+        let output = server.take_output(id).expect("the registration lines");
+        let output = String::from_utf8_lossy(&output);
+        let ping = output.lines().find_map(|l| l.strip_prefix("PING: ")).expect("a PING");
+        server.handle_input(now, id, format!("PONG: {ping}\r\n").as_bytes());
+        id
+    };
+    let members = ["Tina", "Mike", "Anna"].map(|nick| register(&mut server, nick));
+    let message = b"MSG #lobby: hello, room\r\n";
+    let deliver = |server: &mut Server| {
+        while server.poll_event().is_some() {}
+        while let Some(id) = server.poll_ready() {
+            server.take_output(id);
+        }
+    };
+    for _ in 0..3 {
+        server.handle_input(now, members[0], message);
+        deliver(&mut server);
+    }
+    let n = allocations_during(|| server.handle_input(now, members[0], message));
+    assert_eq!(n, 0, "relaying allocated {n} times");
+    for &member in &members[1..] {
+        let output = server.take_output(member).expect("the message");
+        assert_eq!(&output[..], b"MSG Tina #Lobby: hello, room\r\n");
+    }
+    assert_eq!(server.take_output(members[0]), None, "the sender hears nothing back");
 }
 
 /// The counter itself works: a test that could not fail would prove

@@ -21,13 +21,15 @@
 //! - `config`: the settings, as flags and as a TOML file ([`Settings`],
 //!   [`Config`]);
 //! - `banner`: the line saying where the server listens
-//!   ([`listening_line`], [`parse_listening_line`]);
+//!   ([`listening_line`], [`parse_listening_line`]), and waiting for it
+//!   on a started server's output ([`wait_for_listening_line`]);
 //! - `bind`: one address for TCP and UDP ([`bind()`]);
 //! - `run`: the server on bound sockets until a shutdown future ([`run()`]);
 //! - `signalling`: the task that owns the signalling core, with
 //!   `accept` (the listener's task) and `connection` (one socket's reader
 //!   and writer);
-//! - `voice`: the relay's own thread;
+//! - `voice`: the relay's own thread, and its socket buffers
+//!   ([`enlarge_voice_buffers`]);
 //! - `shutdown`: SIGINT and SIGTERM ([`shutdown_signal`]).
 //!
 //! # Tasks
@@ -49,10 +51,12 @@ mod shutdown;
 mod signalling;
 mod voice;
 
-pub use banner::{listening_line, parse_listening_line};
+pub use banner::{
+    Listening, ListeningError, listening_line, parse_listening_line, wait_for_listening_line,
+};
 pub use bind::{BIND_ATTEMPTS, BindError, LISTEN_BACKLOG, bind};
 pub use config::{Config, ConfigError, DEFAULT_LISTEN, MAX_TIMER, Settings};
 pub use run::{RunError, run};
 pub use shutdown::shutdown_signal;
 pub use signalling::CLOSE_TIMEOUT;
-pub use voice::{RELAY_POLL_INTERVAL, RelayPanicked, VOICE_SOCKET_BUFFER};
+pub use voice::{RELAY_POLL_INTERVAL, RelayPanicked, VOICE_SOCKET_BUFFER, enlarge_voice_buffers};

@@ -32,6 +32,17 @@ pub const RELAY_POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// request at `net.core.rmem_max` / `wmem_max`.
 pub const VOICE_SOCKET_BUFFER: usize = 4 * 1024 * 1024;
 
+/// Asks the kernel for [`VOICE_SOCKET_BUFFER`] bytes of buffer on
+/// `socket`, each way, as the relay does for its own socket; a tool that
+/// measures against the relay gives its sockets the same. Both are asked
+/// for even when the first is refused, and the first refusal is returned.
+pub fn enlarge_voice_buffers(socket: &UdpSocket) -> io::Result<()> {
+    let sock = socket2::SockRef::from(socket);
+    let receive = sock.set_recv_buffer_size(VOICE_SOCKET_BUFFER);
+    let send = sock.set_send_buffer_size(VOICE_SOCKET_BUFFER);
+    receive.and(send)
+}
+
 /// Room for the largest valid datagram and then some, so that a longer
 /// one is seen to be too long instead of cut to a valid length.
 const RECEIVE_BUFFER_LEN: usize = MAX_DATAGRAM_LEN + 1;
@@ -48,14 +59,8 @@ impl VoiceRelay {
     pub(crate) fn spawn(socket: tokio::net::UdpSocket, config: RelayConfig) -> io::Result<Self> {
         let socket = socket.into_std()?;
         socket.set_nonblocking(false)?;
-        let sock = socket2::SockRef::from(&socket);
-        for (what, result) in [
-            ("receive", sock.set_recv_buffer_size(VOICE_SOCKET_BUFFER)),
-            ("send", sock.set_send_buffer_size(VOICE_SOCKET_BUFFER)),
-        ] {
-            if let Err(error) = result {
-                warn!(%error, "could not enlarge the voice socket's {what} buffer");
-            }
+        if let Err(error) = enlarge_voice_buffers(&socket) {
+            warn!(%error, "could not enlarge the voice socket's buffers");
         }
         socket.set_read_timeout(Some(RELAY_POLL_INTERVAL))?;
         let (commands, received) = mpsc::channel();
@@ -97,13 +102,16 @@ fn relay_loop(
     commands: &Receiver<RelayCommand>,
 ) -> RelayStats {
     let mut buf = vec![0; RECEIVE_BUFFER_LEN];
+    let mut send_buffers = SendBuffers::default();
     loop {
         let received = socket.recv_from(&mut buf);
         if !apply_commands(&mut relay, commands) {
             break;
         }
         match received {
-            Ok((len, from)) => relay_datagram(socket, &mut relay, from, &buf[..len]),
+            Ok((len, from)) => {
+                relay_datagram(socket, &mut send_buffers, &mut relay, from, &buf[..len]);
+            }
             Err(e) if is_timeout(&e) => {}
             // Such as an ICMP error reported for an earlier send.
             Err(error) => debug!(%error, "voice receive failed"),
@@ -128,12 +136,18 @@ fn apply_commands(relay: &mut Relay, commands: &Receiver<RelayCommand>) -> bool 
 }
 
 /// Authenticates one datagram and sends what the relay makes of it.
-fn relay_datagram(socket: &UdpSocket, relay: &mut Relay, from: SocketAddr, datagram: &[u8]) {
+fn relay_datagram(
+    socket: &UdpSocket,
+    send_buffers: &mut SendBuffers,
+    relay: &mut Relay,
+    from: SocketAddr,
+    datagram: &[u8],
+) {
     if let Err(error) = relay.handle_datagram(from, datagram) {
         trace!(%from, %error, "voice datagram dropped");
     }
     while relay.queued_transmits().len() > 0 {
-        let done = send_batch(socket, relay.queued_transmits().take(SEND_BATCH));
+        let done = send_batch(socket, send_buffers, relay.queued_transmits().take(SEND_BATCH));
         relay.transmitted(done);
     }
 }
@@ -142,15 +156,39 @@ fn relay_datagram(socket: &UdpSocket, relay: &mut Relay, from: SocketAddr, datag
 /// `UIO_MAXIOV`, 1024).
 const SEND_BATCH: usize = 1024;
 
+/// What `sendmmsg` is given, kept by the relay thread from one batch to the
+/// next: once they have grown to the largest fan-out, sending one
+/// allocates nothing.
+///
+/// The message headers point into the other vectors, and the payloads are
+/// lent by the relay for one batch only, so the vectors of borrowing types
+/// are kept empty at `'static` and [`recycle`]d to a batch's lifetime and
+/// back.
+#[derive(Default)]
+struct SendBuffers {
+    #[cfg(target_os = "linux")]
+    addrs: Vec<rustix::net::SocketAddrAny>,
+    #[cfg(target_os = "linux")]
+    payloads: Vec<[std::io::IoSlice<'static>; 1]>,
+    #[cfg(target_os = "linux")]
+    no_control: Vec<rustix::net::SendAncillaryBuffer<'static, 'static, 'static>>,
+    #[cfg(target_os = "linux")]
+    headers: Vec<rustix::net::MMsgHdr<'static>>,
+}
+
 /// Sends datagrams in one system call, and returns how many are done
 /// with: those sent, or, when the first cannot be, that one (logged and
 /// dropped, as any failed voice send is; the next call goes on after it),
 /// or none when a signal interrupted the call.
 #[cfg(target_os = "linux")]
-fn send_batch<'a>(socket: &UdpSocket, transmits: impl Iterator<Item = Transmit<'a>>) -> usize {
+fn send_batch<'a>(
+    socket: &UdpSocket,
+    buffers: &mut SendBuffers,
+    transmits: impl Iterator<Item = Transmit<'a>>,
+) -> usize {
     use std::io::IoSlice;
 
-    use rustix::net::{MMsgHdr, SendAncillaryBuffer, SendFlags, SocketAddrAny};
+    use rustix::net::{MMsgHdr, SendFlags, SocketAddrAny};
 
     let mut transmits = transmits.peekable();
     let Some(first) = transmits.next() else { return 0 };
@@ -161,22 +199,28 @@ fn send_batch<'a>(socket: &UdpSocket, transmits: impl Iterator<Item = Transmit<'
         }
         return 1;
     }
-    // The headers point into these, so they are built anew for each batch:
-    // a few allocations against a system call that sends up to a thousand
-    // datagrams.
-    let transmits: Vec<Transmit<'a>> = std::iter::once(first).chain(transmits).collect();
-    let addrs: Vec<SocketAddrAny> = transmits.iter().map(|t| SocketAddrAny::from(t.to)).collect();
-    let payloads: Vec<[IoSlice<'_>; 1]> =
-        transmits.iter().map(|t| [IoSlice::new(t.payload)]).collect();
-    let mut no_control: Vec<SendAncillaryBuffer<'_, '_, '_>> =
-        transmits.iter().map(|_| SendAncillaryBuffer::default()).collect();
-    let mut headers: Vec<MMsgHdr<'_>> = addrs
-        .iter()
-        .zip(&payloads)
-        .zip(&mut no_control)
-        .map(|((addr, payload), control)| MMsgHdr::new_with_addr(addr, payload, control))
-        .collect();
-    match rustix::net::sendmmsg(socket, &mut headers, SendFlags::empty()) {
+    let SendBuffers { addrs, payloads, no_control, headers } = buffers;
+    addrs.clear();
+    let mut batch_payloads: Vec<[IoSlice<'a>; 1]> = recycle(std::mem::take(payloads));
+    for transmit in std::iter::once(first).chain(transmits) {
+        addrs.push(SocketAddrAny::from(transmit.to));
+        batch_payloads.push([IoSlice::new(transmit.payload)]);
+    }
+    if no_control.len() < addrs.len() {
+        no_control.resize_with(addrs.len(), Default::default);
+    }
+    let mut batch_headers: Vec<MMsgHdr<'_>> = recycle(std::mem::take(headers));
+    batch_headers.extend(
+        addrs
+            .iter()
+            .zip(&batch_payloads)
+            .zip(no_control.iter_mut())
+            .map(|((addr, payload), control)| MMsgHdr::new_with_addr(addr, payload, control)),
+    );
+    let result = rustix::net::sendmmsg(socket, &mut batch_headers, SendFlags::empty());
+    *headers = recycle(batch_headers);
+    *payloads = recycle(batch_payloads);
+    match result {
         Ok(sent) if sent > 0 => sent,
         Ok(_) => {
             debug!(to = %first.to, "voice send sent nothing");
@@ -191,9 +235,23 @@ fn send_batch<'a>(socket: &UdpSocket, transmits: impl Iterator<Item = Transmit<'
     }
 }
 
+/// Empties `buffer` and hands its allocation on to a vector of the same
+/// type at another lifetime. Collecting a vector's own `into_iter` into
+/// elements of the same size and alignment reuses its allocation (std's
+/// in-place collection, an optimisation it does not promise; the test
+/// `a_batch_reuses_the_buffers_of_the_last` checks that it still happens).
+#[cfg(target_os = "linux")]
+fn recycle<T, U>(buffer: Vec<T>) -> Vec<U> {
+    buffer.into_iter().filter_map(|_| None).collect()
+}
+
 /// Sends datagrams one system call each, and returns how many were tried.
 #[cfg(not(target_os = "linux"))]
-fn send_batch<'a>(socket: &UdpSocket, transmits: impl Iterator<Item = Transmit<'a>>) -> usize {
+fn send_batch<'a>(
+    socket: &UdpSocket,
+    _buffers: &mut SendBuffers,
+    transmits: impl Iterator<Item = Transmit<'a>>,
+) -> usize {
     let mut done = 0;
     for transmit in transmits {
         if let Err(error) = socket.send_to(transmit.payload, transmit.to) {
@@ -218,15 +276,22 @@ mod tests {
 
     use super::*;
 
+    /// A loopback socket to send from, and one to receive on, with its
+    /// address.
+    fn sender_and_receiver() -> (UdpSocket, UdpSocket, SocketAddr) {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("a sending socket");
+        let receiver = UdpSocket::bind("127.0.0.1:0").expect("a receiving socket");
+        receiver.set_read_timeout(Some(Duration::from_secs(5))).expect("a timeout");
+        let to = receiver.local_addr().expect("an address");
+        (socket, receiver, to)
+    }
+
     /// A datagram that cannot be sent from an IPv4 socket stops a batch
     /// where it stands: the ones before it are sent, it is dropped, and the
     /// ones after it go in the next call.
     #[test]
     fn a_failed_datagram_is_dropped_and_the_batch_goes_on() {
-        let socket = UdpSocket::bind("127.0.0.1:0").expect("a sending socket");
-        let receiver = UdpSocket::bind("127.0.0.1:0").expect("a receiving socket");
-        receiver.set_read_timeout(Some(Duration::from_secs(5))).expect("a timeout");
-        let to = receiver.local_addr().expect("an address");
+        let (socket, receiver, to) = sender_and_receiver();
         let unreachable = SocketAddr::from((Ipv6Addr::LOCALHOST, to.port()));
         let transmits = [
             Transmit { to, payload: b"one" },
@@ -234,10 +299,11 @@ mod tests {
             Transmit { to, payload: b"two" },
             Transmit { to, payload: b"three" },
         ];
+        let mut buffers = SendBuffers::default();
         let mut done = 0;
         let mut calls = 0;
         while done < transmits.len() {
-            done += send_batch(&socket, transmits[done..].iter().copied());
+            done += send_batch(&socket, &mut buffers, transmits[done..].iter().copied());
             calls += 1;
         }
         assert_eq!(done, transmits.len());
@@ -249,6 +315,39 @@ mod tests {
         for expected in [&b"one"[..], b"two", b"three"] {
             let (len, _) = receiver.recv_from(&mut buf).expect("a datagram");
             assert_eq!(&buf[..len], expected);
+        }
+    }
+
+    /// A batch is sent from the buffers the one before it grew: they are
+    /// kept, allocated, between batches that borrow their payloads for
+    /// different lifetimes.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_batch_reuses_the_buffers_of_the_last() {
+        let (socket, receiver, to) = sender_and_receiver();
+        let allocations = |b: &SendBuffers| {
+            [
+                (b.addrs.as_ptr().cast::<()>(), b.addrs.capacity()),
+                (b.payloads.as_ptr().cast(), b.payloads.capacity()),
+                (b.no_control.as_ptr().cast(), b.no_control.capacity()),
+                (b.headers.as_ptr().cast(), b.headers.capacity()),
+            ]
+        };
+        let mut buffers = SendBuffers::default();
+        let mut first_batch = None;
+        for batch in 0..3u8 {
+            // Payloads that live for this batch only.
+            let payloads: Vec<[u8; 2]> = (0..4).map(|i| [batch, i]).collect();
+            let transmits = payloads.iter().map(|payload| Transmit { to, payload });
+            assert_eq!(send_batch(&socket, &mut buffers, transmits), payloads.len());
+            let now = allocations(&buffers);
+            assert!(now.iter().all(|&(_, capacity)| capacity >= payloads.len()), "{now:?}");
+            assert_eq!(*first_batch.get_or_insert(now), now);
+            let mut buf = [0; 16];
+            for expected in &payloads {
+                let (len, _) = receiver.recv_from(&mut buf).expect("a datagram");
+                assert_eq!(&buf[..len], expected);
+            }
         }
     }
 }

@@ -2,13 +2,13 @@
 //! ngircd in the foreground. Each is killed when its handle is dropped.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use voix_server::ListeningError;
 
 use super::LoadError;
 
@@ -106,23 +106,16 @@ impl ServerProcess {
         self.addr
     }
 
-    /// Reads `voix-server listening on ADDR (...)` from its stdout.
+    /// Reads `voix-server listening on ADDR (...)` from its stdout, which
+    /// is then drained to its end, so that the server never blocks on it.
     fn await_listening(&mut self, stdout: ChildStdout) -> Result<SocketAddr, LoadError> {
-        let (found, wait) = mpsc::channel();
-        // The reader keeps draining stdout after the first line, so the
-        // server never blocks on a full pipe; it ends with the process.
-        thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            while let Some(Ok(line)) = lines.next() {
-                if let Some(addr) = voix_server::parse_listening_line(&line) {
-                    // The tool may have stopped waiting; nothing to do then.
-                    let _ = found.send(addr);
-                }
-            }
-        });
-        match wait.recv_timeout(READY_TIMEOUT) {
-            Ok(addr) => Ok(addr),
-            Err(_) => {
+        match voix_server::wait_for_listening_line(stdout, READY_TIMEOUT) {
+            Ok(listening) => Ok(listening.addr),
+            Err(ListeningError::Thread(source)) => Err(LoadError::Io {
+                what: "starting a thread to read voix-server's output",
+                source,
+            }),
+            Err(ListeningError::Timeout(_) | ListeningError::Ended) => {
                 self.check_running()?;
                 Err(self.not_ready())
             }

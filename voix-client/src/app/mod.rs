@@ -495,7 +495,7 @@ impl App {
                 lock(&self.voice).leave_room();
                 self.events.push_back(Event::Joined { room: room.to_string() });
                 // Back from a lost connection: return to the room we were in.
-                let back = self.last_room.replace(room.clone()).filter(|r| r.key() != room.key());
+                let back = self.last_room.replace(room.clone()).filter(|r| !r.same_room(&room));
                 if let Some(previous) = back.filter(|_| self.just_registered)
                     && let Link::Online(session) = &mut self.link
                 {

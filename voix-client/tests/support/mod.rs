@@ -107,21 +107,13 @@ impl Server {
             .spawn()
             .expect("voix-server starts");
         let stdout = child.stdout.take().expect("piped");
-        let (tx, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        // The guard exists from here on, so that a failed start kills it.
-        let mut server = Self { child, addr: SocketAddr::from(([127, 0, 0, 1], 0)) };
-        let banner = lines.recv_timeout(TIMEOUT).expect("the server says where it listens");
-        server.addr = voix_server::parse_listening_line(&banner)
-            .unwrap_or_else(|| panic!("no address in {banner:?}"));
-        server
+        let listening =
+            voix_server::wait_for_listening_line(stdout, TIMEOUT).unwrap_or_else(|error| {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("voix-server did not start: {error}");
+            });
+        Self { child, addr: listening.addr }
     }
 
     /// Where it listens (TCP and UDP).

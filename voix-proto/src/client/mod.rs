@@ -379,11 +379,11 @@ impl ClientSession {
     }
 
     fn is_our_room(&self, room: &Room<'_>) -> bool {
-        self.room.as_ref().is_some_and(|r| r.key() == room.key())
+        self.room.as_ref().is_some_and(|r| r.same_room(room))
     }
 
     fn handle_talk(&mut self, peer: Nick<'static>, action: TalkAction) {
-        let is_peer = self.call.peer().is_some_and(|p| p.key() == peer.key());
+        let is_peer = self.call.peer().is_some_and(|p| p.same_user(&peer));
         match (action, &self.call) {
             (TalkAction::Request, CallState::Idle) => {
                 self.call = CallState::Incoming(peer.clone());
@@ -441,7 +441,7 @@ impl ClientSession {
     /// Sends `text` to `to` privately.
     pub fn private_message(&mut self, to: Nick<'_>, text: Text<'_>) -> Result<(), ClientError> {
         self.check_registered()?;
-        if to.key() == self.nick.key() {
+        if to.same_user(&self.nick) {
             return Err(ClientError::SelfTarget);
         }
         self.queue(&ClientCommand::PrivateMessage { to, text });
@@ -451,7 +451,7 @@ impl ClientSession {
     /// Asks `peer` for a call.
     pub fn call(&mut self, peer: Nick<'_>) -> Result<(), ClientError> {
         self.check_registered()?;
-        if peer.key() == self.nick.key() {
+        if peer.same_user(&self.nick) {
             return Err(ClientError::SelfTarget);
         }
         if self.call != CallState::Idle {

@@ -468,9 +468,11 @@ impl Server {
             return;
         }
         match (parsed, self.is_registered(id)) {
-            (Ok(ClientCommand::Disconnect), _) => self.close(id, CloseReason::ClientQuit),
             (Ok(ClientCommand::Connect { nick, .. }), false) => self.register(now, id, nick),
-            (Ok(cmd), true) => self.handle_command(now, id, cmd),
+            // DISCONNECT is honoured before registering too.
+            (Ok(cmd @ ClientCommand::Disconnect), false) | (Ok(cmd), true) => {
+                self.handle_command(now, id, cmd)
+            }
             (Ok(_), false) => self.not_accepted(id, format_args!("send CONNECT first")),
             (Err(ParseError::Empty), _) => {}
             (Err(e), false) => self.not_accepted(id, format_args!("{e}")),
@@ -640,7 +642,7 @@ impl Server {
             user.room = key.clone();
             user.room_voice = voice.as_ref().map(|(s, _)| *s);
         }
-        self.broadcast(&key, Some(id), &ServerMessage::UserJoin { room: name.clone(), nick });
+        self.broadcast(id, &ServerMessage::UserJoin { room: name.clone(), nick });
         self.send(id, &ServerMessage::Joined { room: name.clone() });
         for users in user_lists {
             self.send(id, &ServerMessage::UserList { room: name.clone(), users });
@@ -663,15 +665,15 @@ impl Server {
         }
         self.rooms.leave(&key, id);
         if let Some(name) = self.rooms.get(&key).map(|r| r.name.clone()) {
-            self.broadcast(&key, None, &ServerMessage::UserLeave { room: name, nick });
+            self.broadcast(id, &ServerMessage::UserLeave { room: name, nick });
         }
     }
 
     fn room_message(&mut self, id: ConnectionId, room: &Room<'_>, text: &Text<'_>) {
-        let key = room.key();
         let user = self.conns.get(&id).and_then(|c| c.user.as_ref());
-        let Some((user, state)) =
-            user.filter(|u| u.room == key).and_then(|u| Some((u, self.rooms.get(&key)?)))
+        let Some((user, state)) = user
+            .and_then(|u| Some((u, self.rooms.get(&u.room)?)))
+            .filter(|(_, state)| state.name.same_room(room))
         else {
             self.error(
                 id,
@@ -689,7 +691,7 @@ impl Server {
         msg.encode(&mut self.line);
         // Without its CRLF.
         if self.fits_output(id, self.line.len() - 2) {
-            self.broadcast_line(&key, Some(id));
+            self.broadcast_line(id);
         }
     }
 
@@ -953,22 +955,22 @@ impl Server {
         self.open -= 1;
         self.timers.cancel(TimerKey::Registration(id));
         self.timers.cancel(TimerKey::Keepalive(id));
-        let Some(call) = self.user(id).and_then(|u| u.call) else {
-            return self.forget_user(id, reason);
-        };
-        if let Some(call) = self.finish_call(call) {
+        let call = self.user(id).and_then(|u| u.call);
+        if let Some(call) = call.and_then(|call| self.finish_call(call)) {
             self.send_talk(call.peer_of(id), id, TalkAction::End);
         }
-        self.forget_user(id, reason)
+        self.forget_user(id, reason);
+        true
     }
 
-    fn forget_user(&mut self, id: ConnectionId, reason: CloseReason) -> bool {
+    /// Takes the connection's user, if it has one, out of their room and
+    /// frees their nickname.
+    fn forget_user(&mut self, id: ConnectionId, reason: CloseReason) {
         self.leave_room(id);
         if let Some(user) = self.conns.get_mut(&id).and_then(|c| c.user.take()) {
             self.nicks.remove(&user.key);
             self.events.push_back(ServerEvent::Left { nick: user.nick, reason });
         }
-        true
     }
 
     // ---- output ----
@@ -1001,19 +1003,26 @@ impl Server {
         }
     }
 
-    /// Queues one line for every member of a room but `except`.
-    fn broadcast(&mut self, room: &NameKey, except: Option<ConnectionId>, msg: &ServerMessage<'_>) {
+    /// Queues one line for every other member of `from`'s room.
+    fn broadcast(&mut self, from: ConnectionId, msg: &ServerMessage<'_>) {
         self.line.clear();
         msg.encode(&mut self.line);
-        self.broadcast_line(room, except);
+        self.broadcast_line(from);
     }
 
-    /// Queues the line in `self.line`, encoded once, for every member of a
-    /// room but `except`.
-    fn broadcast_line(&mut self, room: &NameKey, except: Option<ConnectionId>) {
-        let Some(state) = self.rooms.get(room).filter(|_| !self.shutting_down) else { return };
+    /// Queues the line in `self.line`, encoded once, for every other member
+    /// of the room `from` is in (or has just left).
+    fn broadcast_line(&mut self, from: ConnectionId) {
+        // The room is found through `from`, not given by key, so that no key
+        // is cloned: the state borrows only `self.rooms`.
+        let room = self.conns.get(&from).and_then(|c| c.user.as_ref()).map(|u| &u.room);
+        let Some(state) =
+            room.and_then(|room| self.rooms.get(room)).filter(|_| !self.shutting_down)
+        else {
+            return;
+        };
         for &member in &state.members {
-            if Some(member) == except {
+            if member == from {
                 continue;
             }
             let Some(conn) = self.conns.get_mut(&member).filter(|c| !c.closing) else { continue };

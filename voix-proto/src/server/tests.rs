@@ -258,6 +258,15 @@ fn registration_refusals() {
 }
 
 #[test]
+fn disconnect_is_honoured_before_registering() {
+    let mut h = Harness::new();
+    h.open("a");
+    h.send("a", "DISCONNECT");
+    assert_eq!(h.recv("a"), Vec::<String>::new());
+    assert_eq!(h.was_closed("a"), Some(CloseReason::ClientQuit));
+}
+
+#[test]
 fn command_refusals() {
     let mut h = Harness::new();
     h.join("John");

@@ -4,7 +4,7 @@
 use super::aead::PacketCipher;
 use super::error::VoicePacketError;
 use super::key::{SessionId, VoiceKey};
-use super::packet::{self, Header, MAX_OPUS_LEN, PacketKind};
+use super::packet::{self, Header, Kind, MAX_OPUS_LEN};
 use super::speakers::SpeakerWindows;
 use crate::Nick;
 
@@ -103,17 +103,17 @@ impl VoiceEndpoint {
         if opus.len() > MAX_OPUS_LEN {
             return Err(SealError::PayloadTooLong { len: opus.len() });
         }
-        self.seal(PacketKind::Voice, timestamp, marker, opus, out)
+        self.seal(Kind::Voice, timestamp, marker, opus, out)
     }
 
     /// Replaces the contents of `out` with a KEEPALIVE packet.
     pub fn seal_keepalive(&mut self, out: &mut Vec<u8>) -> Result<(), SealError> {
-        self.seal(PacketKind::Keepalive, 0, false, &[], out)
+        self.seal(Kind::Keepalive, 0, false, &[], out)
     }
 
     fn seal(
         &mut self,
-        kind: PacketKind,
+        kind: Kind,
         timestamp: u32,
         marker: bool,
         payload: &[u8],
@@ -121,14 +121,7 @@ impl VoiceEndpoint {
     ) -> Result<(), SealError> {
         let sequence = self.next_sequence.ok_or(SealError::SequenceExhausted)?;
         self.next_sequence = sequence.checked_add(1);
-        let header = Header {
-            kind,
-            marker,
-            session: self.session.get(),
-            speaker: None,
-            sequence,
-            timestamp,
-        };
+        let header = Header { kind, marker, session: self.session.get(), sequence, timestamp };
         out.clear();
         self.cipher.seal_append(header, payload, out);
         Ok(())
@@ -145,18 +138,14 @@ impl VoiceEndpoint {
         &mut self,
         datagram: &'a mut [u8],
     ) -> Result<ReceivedVoice<'a>, VoicePacketError> {
-        let header = Header::parse(datagram)?;
-        if header.kind != PacketKind::Relay {
-            return Err(VoicePacketError::UnexpectedKind(header.kind));
-        }
-        let speaker = header.speaker.ok_or(VoicePacketError::BadSpeaker(PacketKind::Relay))?;
+        let packet::Packet { header, head, body, tag } = packet::parse_mut(datagram)?;
+        let Kind::Relay { speaker } = header.kind else {
+            return Err(VoicePacketError::UnexpectedKind(header.kind.packet_kind()));
+        };
         if header.session != self.session.get() {
             return Err(VoicePacketError::UnknownSession(header.session));
         }
         self.speakers.check(speaker, header.sequence)?;
-        let len = datagram.len();
-        let (head, body, tag) =
-            packet::split_mut(datagram).ok_or(VoicePacketError::TooShort { len })?;
         self.cipher.open(head, body, tag)?;
         self.speakers.record(speaker, header.sequence);
         let body: &'a [u8] = body;
@@ -175,7 +164,7 @@ impl VoiceEndpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::voice::packet::{HEADER_LEN, MIN_DATAGRAM_LEN};
+    use crate::voice::packet::{HEADER_LEN, MIN_DATAGRAM_LEN, PacketKind};
 
     fn endpoint(session: u32, key: u8) -> VoiceEndpoint {
         VoiceEndpoint::new(
@@ -186,11 +175,11 @@ mod tests {
 
     /// A RELAY to `to` as the server would seal it.
     fn relay(to: &VoiceEndpoint, speaker: u32, sequence: u32, body: &[u8]) -> Vec<u8> {
+        let speaker = SessionId::new(speaker).expect("a nonzero speaker");
         let header = Header {
-            kind: PacketKind::Relay,
+            kind: Kind::Relay { speaker },
             marker: false,
             session: to.session.get(),
-            speaker: SessionId::new(speaker),
             sequence,
             timestamp: 960,
         };

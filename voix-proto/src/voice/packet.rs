@@ -70,36 +70,52 @@ impl fmt::Display for PacketKind {
     }
 }
 
+/// What a header says a packet is, with the field only a RELAY has: no
+/// header can be a RELAY without a speaker, nor name one on another kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Client to server: Opus from the session's owner.
+    Voice,
+    /// Server to client: Opus from `speaker`.
+    Relay {
+        /// The session that spoke.
+        speaker: SessionId,
+    },
+    /// Client to server, empty.
+    Keepalive,
+}
+
+impl Kind {
+    /// The kind without its speaker, as on the wire and in errors.
+    pub(crate) fn packet_kind(self) -> PacketKind {
+        match self {
+            Self::Voice => PacketKind::Voice,
+            Self::Relay { .. } => PacketKind::Relay,
+            Self::Keepalive => PacketKind::Keepalive,
+        }
+    }
+}
+
 /// A packet header whose fields are consistent with its kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Header {
-    pub(crate) kind: PacketKind,
+    pub(crate) kind: Kind,
     /// First packet of a talk spurt; never set on KEEPALIVE.
     pub(crate) marker: bool,
     /// The session whose key seals the packet, as on the wire (may be 0,
     /// which no session has).
     pub(crate) session: u32,
-    /// The speaker on RELAY; `None` on VOICE and KEEPALIVE.
-    pub(crate) speaker: Option<SessionId>,
     pub(crate) sequence: u32,
     pub(crate) timestamp: u32,
 }
 
 impl Header {
-    /// Reads the header of `datagram` and checks every rule that needs no
-    /// key: length bounds, version, kind, flags, the speaker field, and that
-    /// a KEEPALIVE is empty.
-    pub(crate) fn parse(datagram: &[u8]) -> Result<Self, VoicePacketError> {
-        let len = datagram.len();
-        if len > MAX_DATAGRAM_LEN {
-            return Err(VoicePacketError::TooLong { len, max: MAX_DATAGRAM_LEN });
-        }
-        let Some(header) = datagram.first_chunk::<HEADER_LEN>() else {
-            return Err(VoicePacketError::TooShort { len });
-        };
-        if len < MIN_DATAGRAM_LEN {
-            return Err(VoicePacketError::TooShort { len });
-        }
+    /// Reads the header bytes of a datagram of `len` bytes, at least
+    /// [`MIN_DATAGRAM_LEN`] and at most [`MAX_DATAGRAM_LEN`], and checks
+    /// every other rule that needs no key: version, kind, flags, the
+    /// speaker field, the kind's length limit, and that a KEEPALIVE is
+    /// empty.
+    fn decode(header: &[u8; HEADER_LEN], len: usize) -> Result<Self, VoicePacketError> {
         if header[0] != VERSION {
             return Err(VoicePacketError::BadVersion(header[0]));
         }
@@ -116,19 +132,17 @@ impl Header {
         let word = |at: usize| {
             u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
         };
-        let speaker_field = word(8);
-        let speaker = SessionId::new(speaker_field);
-        match (kind, speaker) {
-            (PacketKind::Relay, None) | (PacketKind::Voice | PacketKind::Keepalive, Some(_)) => {
-                return Err(VoicePacketError::BadSpeaker(kind));
-            }
-            _ => {}
-        }
+        let kind = match (kind, SessionId::new(word(8))) {
+            (PacketKind::Voice, None) => Kind::Voice,
+            (PacketKind::Relay, Some(speaker)) => Kind::Relay { speaker },
+            (PacketKind::Keepalive, None) => Kind::Keepalive,
+            (kind, _) => return Err(VoicePacketError::BadSpeaker(kind)),
+        };
         match kind {
-            PacketKind::Voice if len > MAX_VOICE_DATAGRAM_LEN => {
+            Kind::Voice if len > MAX_VOICE_DATAGRAM_LEN => {
                 return Err(VoicePacketError::TooLong { len, max: MAX_VOICE_DATAGRAM_LEN });
             }
-            PacketKind::Keepalive if len != MIN_DATAGRAM_LEN => {
+            Kind::Keepalive if len != MIN_DATAGRAM_LEN => {
                 return Err(VoicePacketError::KeepalivePayload);
             }
             _ => {}
@@ -137,7 +151,6 @@ impl Header {
             kind,
             marker: flags & FLAG_MARKER != 0,
             session: word(4),
-            speaker,
             sequence: word(12),
             timestamp: word(16),
         })
@@ -145,33 +158,62 @@ impl Header {
 
     /// The header's wire bytes.
     pub(crate) fn to_bytes(self) -> [u8; HEADER_LEN] {
+        let speaker = match self.kind {
+            Kind::Relay { speaker } => speaker.get(),
+            Kind::Voice | Kind::Keepalive => 0,
+        };
         let mut out = [0u8; HEADER_LEN];
         out[0] = VERSION;
-        out[1] = self.kind.to_byte();
+        out[1] = self.kind.packet_kind().to_byte();
         out[2..4].copy_from_slice(&u16::from(self.marker).to_be_bytes());
         out[4..8].copy_from_slice(&self.session.to_be_bytes());
-        out[8..12].copy_from_slice(&self.speaker.map_or(0, SessionId::get).to_be_bytes());
+        out[8..12].copy_from_slice(&speaker.to_be_bytes());
         out[12..16].copy_from_slice(&self.sequence.to_be_bytes());
         out[16..20].copy_from_slice(&self.timestamp.to_be_bytes());
         out
     }
 }
 
-/// Splits a datagram whose length [`Header::parse`] accepted into header,
-/// ciphertext and tag.
-pub(crate) fn split(datagram: &[u8]) -> Option<(&[u8; HEADER_LEN], &[u8], &[u8; TAG_LEN])> {
-    let (header, rest) = datagram.split_first_chunk::<HEADER_LEN>()?;
-    let (body, tag) = rest.split_last_chunk::<TAG_LEN>()?;
-    Some((header, body, tag))
+/// A datagram that [`parse`] or [`parse_mut`] accepted: its header, read
+/// and checked, and its three parts.
+#[derive(Debug)]
+pub(crate) struct Packet<'a, Body> {
+    pub(crate) header: Header,
+    /// The header's bytes: the AEAD's associated data.
+    pub(crate) head: &'a [u8; HEADER_LEN],
+    /// The ciphertext.
+    pub(crate) body: Body,
+    pub(crate) tag: &'a [u8; TAG_LEN],
 }
 
-/// [`split`] for a datagram the caller will decrypt in place.
-pub(crate) fn split_mut(
-    datagram: &mut [u8],
-) -> Option<(&[u8; HEADER_LEN], &mut [u8], &[u8; TAG_LEN])> {
-    let (header, rest) = datagram.split_first_chunk_mut::<HEADER_LEN>()?;
-    let (body, tag) = rest.split_last_chunk_mut::<TAG_LEN>()?;
-    Some((header, body, tag))
+/// Splits `datagram` into header, ciphertext and tag, and checks every
+/// rule that needs no key (see [`Header::decode`]).
+pub(crate) fn parse(datagram: &[u8]) -> Result<Packet<'_, &[u8]>, VoicePacketError> {
+    let len = no_longer_than_any(datagram)?;
+    let too_short = VoicePacketError::TooShort { len };
+    let (head, rest) = datagram.split_first_chunk().ok_or(too_short)?;
+    let (body, tag) = rest.split_last_chunk().ok_or(too_short)?;
+    Ok(Packet { header: Header::decode(head, len)?, head, body, tag })
+}
+
+/// [`parse`] for a datagram the caller will decrypt in place.
+pub(crate) fn parse_mut(datagram: &mut [u8]) -> Result<Packet<'_, &mut [u8]>, VoicePacketError> {
+    let len = no_longer_than_any(datagram)?;
+    let too_short = VoicePacketError::TooShort { len };
+    let (head, rest) = datagram.split_first_chunk_mut().ok_or(too_short)?;
+    let (body, tag) = rest.split_last_chunk_mut().ok_or(too_short)?;
+    let (head, tag) = (&*head, &*tag);
+    Ok(Packet { header: Header::decode(head, len)?, head, body, tag })
+}
+
+/// The datagram's length, unless it is longer than any packet may be.
+fn no_longer_than_any(datagram: &[u8]) -> Result<usize, VoicePacketError> {
+    match datagram.len() {
+        len if len > MAX_DATAGRAM_LEN => {
+            Err(VoicePacketError::TooLong { len, max: MAX_DATAGRAM_LEN })
+        }
+        len => Ok(len),
+    }
 }
 
 /// Appends the start of a RELAY plaintext, `[nick_len u8][nick]`, to `out`.
@@ -198,13 +240,21 @@ mod tests {
 
     fn voice_header() -> Header {
         Header {
-            kind: PacketKind::Voice,
+            kind: Kind::Voice,
             marker: true,
             session: 7,
-            speaker: None,
             sequence: 0x0102_0304,
             timestamp: 0x0506_0708,
         }
+    }
+
+    fn relay_header(speaker: u32) -> Header {
+        let speaker = SessionId::new(speaker).expect("a nonzero speaker");
+        Header { kind: Kind::Relay { speaker }, ..voice_header() }
+    }
+
+    fn parse_header(datagram: &[u8]) -> Result<Header, VoicePacketError> {
+        parse(datagram).map(|packet| packet.header)
     }
 
     fn datagram(header: Header, body_len: usize) -> Vec<u8> {
@@ -221,13 +271,22 @@ mod tests {
 
     #[test]
     fn parse_reads_what_to_bytes_wrote() {
-        let relay =
-            Header { kind: PacketKind::Relay, speaker: SessionId::new(9), ..voice_header() };
-        for header in [voice_header(), relay] {
-            assert_eq!(Header::parse(&datagram(header, 5)), Ok(header));
+        for header in [voice_header(), relay_header(9)] {
+            assert_eq!(parse_header(&datagram(header, 5)), Ok(header));
         }
-        let keepalive = Header { kind: PacketKind::Keepalive, marker: false, ..voice_header() };
-        assert_eq!(Header::parse(&datagram(keepalive, 0)), Ok(keepalive));
+        let keepalive = Header { kind: Kind::Keepalive, marker: false, ..voice_header() };
+        assert_eq!(parse_header(&datagram(keepalive, 0)), Ok(keepalive));
+    }
+
+    #[test]
+    fn parse_splits_header_ciphertext_and_tag() {
+        let mut bytes = datagram(voice_header(), 3);
+        bytes[HEADER_LEN..HEADER_LEN + 3].copy_from_slice(b"abc");
+        let packet = parse(&bytes).expect("a valid datagram");
+        assert_eq!(packet.head, &voice_header().to_bytes());
+        assert_eq!((packet.body, packet.tag), (&b"abc"[..], &[0xee; TAG_LEN]));
+        let packet = parse_mut(&mut bytes).expect("a valid datagram");
+        assert_eq!((packet.header, &*packet.body), (voice_header(), &b"abc"[..]));
     }
 
     #[test]
@@ -238,7 +297,7 @@ mod tests {
             d[at] = byte;
             d
         };
-        let keepalive = Header { kind: PacketKind::Keepalive, marker: false, ..voice_header() };
+        let keepalive = Header { kind: Kind::Keepalive, marker: false, ..voice_header() };
         let cases: Vec<(Vec<u8>, VoicePacketError)> = vec![
             (vec![], VoicePacketError::TooShort { len: 0 }),
             (vec![1; 19], VoicePacketError::TooShort { len: 19 }),
@@ -264,8 +323,9 @@ mod tests {
             (datagram(Header { marker: true, ..keepalive }, 0), VoicePacketError::BadFlags(1)),
             (datagram(keepalive, 1), VoicePacketError::KeepalivePayload),
         ];
-        for (input, err) in cases {
-            assert_eq!(Header::parse(&input), Err(err), "{input:?}");
+        for (mut input, err) in cases {
+            assert_eq!(parse_header(&input), Err(err), "{input:?}");
+            assert_eq!(parse_mut(&mut input).map(|p| p.header), Err(err), "{input:?}");
         }
     }
 
@@ -293,9 +353,7 @@ mod tests {
     fn largest_voice_packet_relays_within_the_datagram_limit() {
         let relay_len = MIN_DATAGRAM_LEN + 1 + MAX_NICK_LEN + MAX_OPUS_LEN;
         assert_eq!(relay_len, MAX_DATAGRAM_LEN);
-        let max_relay =
-            Header { kind: PacketKind::Relay, speaker: SessionId::new(1), ..voice_header() };
-        assert!(Header::parse(&datagram(max_relay, relay_len - MIN_DATAGRAM_LEN)).is_ok());
-        assert!(Header::parse(&datagram(voice_header(), MAX_OPUS_LEN)).is_ok());
+        assert!(parse(&datagram(relay_header(1), relay_len - MIN_DATAGRAM_LEN)).is_ok());
+        assert!(parse(&datagram(voice_header(), MAX_OPUS_LEN)).is_ok());
     }
 }

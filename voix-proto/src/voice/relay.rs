@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use super::aead::PacketCipher;
 use super::error::VoicePacketError;
 use super::key::{SessionId, VoiceKey};
-use super::packet::{self, Header, PacketKind};
+use super::packet::{self, Header, Kind, PacketKind};
 use super::queue::{Transmit, TransmitQueue};
 use super::replay::ReplayWindow;
 use super::table::{Session, SessionTable, Slot};
@@ -301,9 +301,9 @@ impl Relay {
     }
 
     fn relay(&mut self, from: SocketAddr, datagram: &[u8]) -> Result<usize, VoicePacketError> {
-        let header = Header::parse(datagram)?;
-        if header.kind == PacketKind::Relay {
-            return Err(VoicePacketError::UnexpectedKind(header.kind));
+        let packet::Packet { header, head, body: ciphertext, tag } = packet::parse(datagram)?;
+        if let Kind::Relay { .. } = header.kind {
+            return Err(VoicePacketError::UnexpectedKind(PacketKind::Relay));
         }
         let slot = self
             .sessions
@@ -312,8 +312,6 @@ impl Relay {
         let sender =
             self.sessions.get_mut(slot).ok_or(VoicePacketError::UnknownSession(header.session))?;
         sender.window.check(header.sequence)?;
-        let (head, ciphertext, tag) =
-            packet::split(datagram).ok_or(VoicePacketError::TooShort { len: datagram.len() })?;
         self.plaintext.clear();
         packet::write_nick_prefix(&sender.nick, &mut self.plaintext);
         let prefix = self.plaintext.len();
@@ -324,7 +322,7 @@ impl Relay {
             sender.addr = Some(from);
             self.stats.address_changes += 1;
         }
-        if header.kind == PacketKind::Keepalive {
+        if header.kind == Kind::Keepalive {
             self.stats.keepalives += 1;
             return Ok(0);
         }
@@ -357,12 +355,8 @@ impl Relay {
                 self.stats.queue_full += 1;
                 continue;
             }
-            let header = Header {
-                kind: PacketKind::Relay,
-                session: receiver.id.get(),
-                speaker: Some(speaker),
-                ..voice
-            };
+            let header =
+                Header { kind: Kind::Relay { speaker }, session: receiver.id.get(), ..voice };
             let plaintext = &self.plaintext;
             self.queue.push(to, |out| receiver.cipher.seal_append(header, plaintext, out));
             queued += 1;

@@ -6,10 +6,10 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::mpsc::Receiver;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -29,8 +29,8 @@ pub const QUIET: Duration = Duration::from_millis(200);
 pub struct ServerProcess {
     child: Child,
     addr: SocketAddr,
-    /// The lines it printed on stdout.
-    pub banner: Vec<String>,
+    /// The lines it prints on stdout after saying where it listens.
+    pub output: Receiver<String>,
 }
 
 impl ServerProcess {
@@ -46,26 +46,13 @@ impl ServerProcess {
             .spawn()
             .expect("the voix-server binary starts");
         let stdout = child.stdout.take().expect("stdout is piped");
-        let (lines_tx, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        // The guard exists from here on, so that a failed start kills it.
-        let mut server =
-            Self { child, addr: SocketAddr::from(([127, 0, 0, 1], 0)), banner: Vec::new() };
-        for _ in 0..2 {
-            let line = lines.recv_timeout(TIMEOUT).expect("the server prints its banner");
-            server.banner.push(line);
-        }
-        let addr = voix_server::parse_listening_line(&server.banner[0])
-            .unwrap_or_else(|| panic!("no address in {:?}", server.banner[0]));
-        server.addr = addr;
-        server
+        let listening =
+            voix_server::wait_for_listening_line(stdout, TIMEOUT).unwrap_or_else(|error| {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("voix-server did not start: {error}");
+            });
+        Self { child, addr: listening.addr, output: listening.rest }
     }
 
     /// The TCP and UDP address it listens on.

@@ -36,13 +36,9 @@ pub struct Forwarder {
 }
 
 impl Forwarder {
-    /// Starts a forwarder on `bind` (a loopback address, port 0), with
-    /// the operating system's default socket buffers, like a server's.
+    /// Starts a forwarder on `bind` (a loopback address, port 0).
     pub fn spawn(bind: SocketAddr, routes: Routes) -> Result<Self, LoadError> {
-        let socket = UdpSocket::bind(bind).map_err(LoadError::io("binding the forwarder"))?;
-        socket
-            .set_read_timeout(Some(POLL))
-            .map_err(LoadError::io("setting the forwarder's timeout"))?;
+        let socket = bind_socket(bind)?;
         let addr = socket.local_addr().map_err(LoadError::io("reading the forwarder's address"))?;
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
@@ -77,6 +73,18 @@ impl Forwarder {
     }
 }
 
+/// The forwarder's socket, with the socket buffers voix-server gives its
+/// relay's, so that what each loses compares like for like.
+fn bind_socket(bind: SocketAddr) -> Result<UdpSocket, LoadError> {
+    let socket = UdpSocket::bind(bind).map_err(LoadError::io("binding the forwarder"))?;
+    voix_server::enlarge_voice_buffers(&socket)
+        .map_err(LoadError::io("sizing the forwarder's buffers"))?;
+    socket
+        .set_read_timeout(Some(POLL))
+        .map_err(LoadError::io("setting the forwarder's timeout"))?;
+    Ok(socket)
+}
+
 /// The loop: one `recv_from`, then one `send_to` per member to reach.
 fn forward(socket: &UdpSocket, routes: &Routes, stop: &AtomicBool) -> u64 {
     let mut buf = vec![0; MAX_DATAGRAM_LEN + 1];
@@ -99,4 +107,28 @@ fn forward(socket: &UdpSocket, routes: &Routes, stop: &AtomicBool) -> u64 {
         }
     }
     sent
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use socket2::SockRef;
+
+    use super::*;
+
+    /// The forwarder's socket buffers are the relay's, whatever the kernel
+    /// makes of the request (it caps it at `rmem_max` and `wmem_max`).
+    #[test]
+    fn the_forwarder_has_the_socket_buffers_of_the_relay() {
+        let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let forwarder = bind_socket(loopback).expect("the forwarder's socket");
+        let relay = UdpSocket::bind(loopback).expect("a socket like the relay's");
+        voix_server::enlarge_voice_buffers(&relay).expect("the relay's buffers");
+        let sizes = |socket: &UdpSocket| {
+            let socket = SockRef::from(socket);
+            (socket.recv_buffer_size().expect("a size"), socket.send_buffer_size().expect("a size"))
+        };
+        assert_eq!(sizes(&forwarder), sizes(&relay));
+    }
 }
