@@ -1,7 +1,7 @@
 //! Lines the server sends to a client.
 
 use bytes::BytesMut;
-use nom::sequence::{delimited, terminated};
+use nom::sequence::{delimited, preceded, terminated};
 
 use super::syntax::{
     self, LineWriter, colon, colon_text, colon_token, end, spaces, target_text, token,
@@ -185,11 +185,8 @@ impl<'a> ServerMessage<'a> {
                 }
             }
             W::Msg => {
-                let (from, (room, text)) = syntax::run(
-                    word,
-                    rest,
-                    (delimited(spaces, token, nom::combinator::peek(spaces)), target_text),
-                )?;
+                let (from, (room, text)) =
+                    syntax::run(word, rest, (preceded(spaces, token), target_text))?;
                 Self::RoomMessage {
                     from: syntax::nick(word, from)?,
                     room: syntax::room(word, room)?,
