@@ -146,99 +146,138 @@ impl<'a> ServerMessage<'a> {
     /// does after checking that.
     pub fn parse_str(line: &'a str) -> Result<Self, ParseError> {
         use CommandWord as W;
+        // A small dispatch, and each kind of line in a function of its
+        // own, as `ClientCommand::parse_str` does and for the same reason.
         let (word, rest) = syntax::split_command(line)?;
+        match word {
+            W::Msg => Self::room_message(rest),
+            W::PrivMsg => Self::private_message(rest),
+            W::Ping | W::Pong => Self::ping_pong(word, rest),
+            W::Joined => Self::joined(rest),
+            W::UserJoin | W::UserLeave => Self::user_join_leave(word, rest),
+            W::Talk => Self::talk(rest),
+            W::UserList => Self::user_list(rest),
+            W::Voice => Self::voice(rest),
+            W::Accept | W::NotAccepted | W::NicknameInUse => Self::with_reason(word, rest),
+            W::Error => Self::error(rest),
+            W::Connect | W::Join | W::Disconnect => Err(ParseError::WrongDirection(word)),
+        }
+    }
+
+    /// The arguments of `MSG`: ` sender #room: text`.
+    #[inline(never)]
+    fn room_message(rest: &'a str) -> Result<Self, ParseError> {
+        let word = CommandWord::Msg;
+        let (from, (room, text)) = syntax::run(word, rest, (preceded(spaces, token), target_text))?;
+        Ok(Self::RoomMessage {
+            from: syntax::nick(word, from)?,
+            room: syntax::room(word, room)?,
+            text: syntax::text(word, text)?,
+        })
+    }
+
+    /// The arguments of `PRIVMSG`: ` sender: text`.
+    #[inline(never)]
+    fn private_message(rest: &'a str) -> Result<Self, ParseError> {
+        let word = CommandWord::PrivMsg;
+        let (from, text) = syntax::run(word, rest, target_text)?;
+        Ok(Self::PrivateMessage {
+            from: syntax::nick(word, from)?,
+            text: syntax::text(word, text)?,
+        })
+    }
+
+    /// The arguments of `PING` and `PONG`: `: n`.
+    #[inline(never)]
+    fn ping_pong(word: CommandWord, rest: &'a str) -> Result<Self, ParseError> {
+        let token = syntax::number(word, syntax::run(word, rest, colon_token)?)?;
+        Ok(if word == CommandWord::Ping { Self::Ping { token } } else { Self::Pong { token } })
+    }
+
+    /// The arguments of `JOINED`: `: #room`.
+    #[inline(never)]
+    fn joined(rest: &'a str) -> Result<Self, ParseError> {
+        let word = CommandWord::Joined;
+        Ok(Self::Joined { room: syntax::room(word, syntax::run(word, rest, colon_token)?)? })
+    }
+
+    /// The arguments of `USERJOIN` and `USERLEAVE`: ` #room: nick`.
+    #[inline(never)]
+    fn user_join_leave(word: CommandWord, rest: &'a str) -> Result<Self, ParseError> {
+        let (room, nick) =
+            syntax::run(word, rest, (delimited(spaces, token, colon), terminated(token, end)))?;
+        let (room, nick) = (syntax::room(word, room)?, syntax::nick(word, nick)?);
+        Ok(if word == CommandWord::UserJoin {
+            Self::UserJoin { room, nick }
+        } else {
+            Self::UserLeave { room, nick }
+        })
+    }
+
+    /// The arguments of `TALK`: ` nick: action`.
+    #[inline(never)]
+    fn talk(rest: &'a str) -> Result<Self, ParseError> {
+        let word = CommandWord::Talk;
+        let (peer, action) =
+            syntax::run(word, rest, (delimited(spaces, token, colon), terminated(token, end)))?;
+        Ok(Self::Talk {
+            peer: syntax::nick(word, peer)?,
+            action: TalkAction::from_word(action).ok_or(ParseError::BadTalkAction)?,
+        })
+    }
+
+    /// The arguments of `USERLIST`: ` #room: nick, nick`.
+    #[inline(never)]
+    fn user_list(rest: &'a str) -> Result<Self, ParseError> {
+        let word = CommandWord::UserList;
+        let (room, users) = syntax::run(word, rest, target_text)?;
+        Ok(Self::UserList {
+            room: syntax::room(word, room)?,
+            users: syntax::name(word, users, NickList::parse)?,
+        })
+    }
+
+    /// The arguments of `VOICE`: ` scope: session key`.
+    #[inline(never)]
+    fn voice(rest: &'a str) -> Result<Self, ParseError> {
+        let word = CommandWord::Voice;
+        let (scope, (session, key)) = syntax::run(
+            word,
+            rest,
+            (delimited(spaces, token, colon), (terminated(token, spaces), terminated(token, end))),
+        )?;
+        let scope = if scope.starts_with('#') {
+            VoiceScope::Room(syntax::room(word, scope)?)
+        } else {
+            VoiceScope::Call(syntax::nick(word, scope)?)
+        };
+        Ok(Self::Voice {
+            scope,
+            session: session.parse().map_err(|_| ParseError::BadNumber(word))?,
+            key: key.parse().map_err(|_| ParseError::BadKey(word))?,
+        })
+    }
+
+    /// The arguments of `ACCEPT`, `NOTACCEPTED` and `NICKNAMEINUSE`:
+    /// `: text`.
+    #[inline(never)]
+    fn with_reason(word: CommandWord, rest: &'a str) -> Result<Self, ParseError> {
+        let text = syntax::text(word, syntax::run(word, rest, colon_text)?)?;
         Ok(match word {
-            W::Accept => {
-                Self::Accept { host: syntax::text(word, syntax::run(word, rest, colon_text)?)? }
-            }
-            W::NotAccepted => Self::NotAccepted {
-                reason: syntax::text(word, syntax::run(word, rest, colon_text)?)?,
-            },
-            W::NicknameInUse => Self::NicknameInUse {
-                reason: syntax::text(word, syntax::run(word, rest, colon_text)?)?,
-            },
-            W::Ping | W::Pong => {
-                let token = syntax::number(word, syntax::run(word, rest, colon_token)?)?;
-                if word == W::Ping { Self::Ping { token } } else { Self::Pong { token } }
-            }
-            W::Joined => {
-                Self::Joined { room: syntax::room(word, syntax::run(word, rest, colon_token)?)? }
-            }
-            W::UserList => {
-                let (room, users) = syntax::run(word, rest, target_text)?;
-                Self::UserList {
-                    room: syntax::room(word, room)?,
-                    users: syntax::name(word, users, NickList::parse)?,
-                }
-            }
-            W::UserJoin | W::UserLeave => {
-                let (room, nick) = syntax::run(
-                    word,
-                    rest,
-                    (delimited(spaces, token, colon), terminated(token, end)),
-                )?;
-                let (room, nick) = (syntax::room(word, room)?, syntax::nick(word, nick)?);
-                if word == W::UserJoin {
-                    Self::UserJoin { room, nick }
-                } else {
-                    Self::UserLeave { room, nick }
-                }
-            }
-            W::Msg => {
-                let (from, (room, text)) =
-                    syntax::run(word, rest, (preceded(spaces, token), target_text))?;
-                Self::RoomMessage {
-                    from: syntax::nick(word, from)?,
-                    room: syntax::room(word, room)?,
-                    text: syntax::text(word, text)?,
-                }
-            }
-            W::PrivMsg => {
-                let (from, text) = syntax::run(word, rest, target_text)?;
-                Self::PrivateMessage {
-                    from: syntax::nick(word, from)?,
-                    text: syntax::text(word, text)?,
-                }
-            }
-            W::Talk => {
-                let (peer, action) = syntax::run(
-                    word,
-                    rest,
-                    (delimited(spaces, token, colon), terminated(token, end)),
-                )?;
-                Self::Talk {
-                    peer: syntax::nick(word, peer)?,
-                    action: TalkAction::from_word(action).ok_or(ParseError::BadTalkAction)?,
-                }
-            }
-            W::Error => {
-                let (code, reason) = syntax::run(word, rest, target_text)?;
-                Self::Error {
-                    code: ErrorCode::from_word(code).ok_or(ParseError::UnknownErrorCode)?,
-                    reason: syntax::text(word, reason)?,
-                }
-            }
-            W::Voice => {
-                let (scope, (session, key)) = syntax::run(
-                    word,
-                    rest,
-                    (
-                        delimited(spaces, token, colon),
-                        (terminated(token, spaces), terminated(token, end)),
-                    ),
-                )?;
-                let scope = if scope.starts_with('#') {
-                    VoiceScope::Room(syntax::room(word, scope)?)
-                } else {
-                    VoiceScope::Call(syntax::nick(word, scope)?)
-                };
-                Self::Voice {
-                    scope,
-                    session: session.parse().map_err(|_| ParseError::BadNumber(word))?,
-                    key: key.parse().map_err(|_| ParseError::BadKey(word))?,
-                }
-            }
-            W::Connect | W::Join | W::Disconnect => return Err(ParseError::WrongDirection(word)),
+            CommandWord::Accept => Self::Accept { host: text },
+            CommandWord::NotAccepted => Self::NotAccepted { reason: text },
+            _ => Self::NicknameInUse { reason: text },
+        })
+    }
+
+    /// The arguments of `ERROR`: ` CODE: reason`.
+    #[inline(never)]
+    fn error(rest: &'a str) -> Result<Self, ParseError> {
+        let word = CommandWord::Error;
+        let (code, reason) = syntax::run(word, rest, target_text)?;
+        Ok(Self::Error {
+            code: ErrorCode::from_word(code).ok_or(ParseError::UnknownErrorCode)?,
+            reason: syntax::text(word, reason)?,
         })
     }
 
