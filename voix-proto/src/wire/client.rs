@@ -2,11 +2,9 @@
 
 use bytes::BytesMut;
 use nom::branch::alt;
-use nom::sequence::{delimited, preceded, terminated};
+use nom::sequence::{delimited, preceded};
 
-use super::syntax::{
-    self, LineWriter, colon, colon_token, end, quoted, spaces, target_text, token,
-};
+use super::syntax::{self, LineWriter, colon, end, quoted, spaces, target_text, token};
 use super::{CommandWord, ParseError, TalkAction};
 use crate::{Nick, RealName, Room, Text, Version};
 
@@ -113,27 +111,21 @@ impl<'a> ClientCommand<'a> {
     /// The arguments of `PING` and `PONG`: `: n`.
     #[inline(never)]
     fn ping_pong(word: CommandWord, rest: &'a str) -> Result<Self, ParseError> {
-        let token = syntax::number(word, syntax::run(word, rest, colon_token)?)?;
+        let token = syntax::ping_token(word, rest)?;
         Ok(if word == CommandWord::Ping { Self::Ping { token } } else { Self::Pong { token } })
     }
 
     /// The arguments of `JOIN`: `: #room`.
     #[inline(never)]
     fn join(rest: &'a str) -> Result<Self, ParseError> {
-        let word = CommandWord::Join;
-        Ok(Self::Join { room: syntax::room(word, syntax::run(word, rest, colon_token)?)? })
+        Ok(Self::Join { room: syntax::room_argument(CommandWord::Join, rest)? })
     }
 
     /// The arguments of `TALK`: ` nick: action`.
     #[inline(never)]
     fn talk(rest: &'a str) -> Result<Self, ParseError> {
-        let word = CommandWord::Talk;
-        let (peer, action) =
-            syntax::run(word, rest, (delimited(spaces, token, colon), terminated(token, end)))?;
-        Ok(Self::Talk {
-            peer: syntax::nick(word, peer)?,
-            action: TalkAction::from_word(action).ok_or(ParseError::BadTalkAction)?,
-        })
+        let (peer, action) = syntax::talk_arguments(rest)?;
+        Ok(Self::Talk { peer, action })
     }
 
     /// The arguments of `CONNECT`: `: "nick" "Real Name" version`.

@@ -3,9 +3,7 @@
 use bytes::BytesMut;
 use nom::sequence::{delimited, preceded, terminated};
 
-use super::syntax::{
-    self, LineWriter, colon, colon_text, colon_token, end, spaces, target_text, token,
-};
+use super::syntax::{self, LineWriter, colon, colon_text, end, spaces, target_text, token};
 use super::{CommandWord, ErrorCode, NickList, ParseError, TalkAction};
 use crate::voice::{SessionId, VoiceKey};
 use crate::{Nick, Room, Text};
@@ -190,15 +188,14 @@ impl<'a> ServerMessage<'a> {
     /// The arguments of `PING` and `PONG`: `: n`.
     #[inline(never)]
     fn ping_pong(word: CommandWord, rest: &'a str) -> Result<Self, ParseError> {
-        let token = syntax::number(word, syntax::run(word, rest, colon_token)?)?;
+        let token = syntax::ping_token(word, rest)?;
         Ok(if word == CommandWord::Ping { Self::Ping { token } } else { Self::Pong { token } })
     }
 
     /// The arguments of `JOINED`: `: #room`.
     #[inline(never)]
     fn joined(rest: &'a str) -> Result<Self, ParseError> {
-        let word = CommandWord::Joined;
-        Ok(Self::Joined { room: syntax::room(word, syntax::run(word, rest, colon_token)?)? })
+        Ok(Self::Joined { room: syntax::room_argument(CommandWord::Joined, rest)? })
     }
 
     /// The arguments of `USERJOIN` and `USERLEAVE`: ` #room: nick`.
@@ -217,13 +214,8 @@ impl<'a> ServerMessage<'a> {
     /// The arguments of `TALK`: ` nick: action`.
     #[inline(never)]
     fn talk(rest: &'a str) -> Result<Self, ParseError> {
-        let word = CommandWord::Talk;
-        let (peer, action) =
-            syntax::run(word, rest, (delimited(spaces, token, colon), terminated(token, end)))?;
-        Ok(Self::Talk {
-            peer: syntax::nick(word, peer)?,
-            action: TalkAction::from_word(action).ok_or(ParseError::BadTalkAction)?,
-        })
+        let (peer, action) = syntax::talk_arguments(rest)?;
+        Ok(Self::Talk { peer, action })
     }
 
     /// The arguments of `USERLIST`: ` #room: nick, nick`.

@@ -9,7 +9,7 @@ use nom::combinator::rest;
 use nom::sequence::delimited;
 use nom::{IResult, Parser};
 
-use super::{CommandWord, ParseError};
+use super::{CommandWord, ParseError, TalkAction};
 use crate::{NameError, Nick, Room, Text};
 
 /// A nom result whose error carries nothing: a line that does not parse is
@@ -112,7 +112,7 @@ pub(super) fn quoted(i: &str) -> Res<'_, &str> {
 }
 
 /// `: <token>` and the end of the line.
-pub(super) fn colon_token(i: &str) -> Res<'_, &str> {
+fn colon_token(i: &str) -> Res<'_, &str> {
     delimited(colon, token, end).parse(i)
 }
 
@@ -149,6 +149,28 @@ pub(super) fn room(word: CommandWord, s: &str) -> Result<Room<'_>, ParseError> {
 /// Parses a text field.
 pub(super) fn text(word: CommandWord, s: &str) -> Result<Text<'_>, ParseError> {
     name(word, s, Text::new)
+}
+
+/// `: n`: the number of a `PING` or `PONG`, either way.
+#[inline]
+pub(super) fn ping_token(word: CommandWord, rest: &str) -> Result<u64, ParseError> {
+    number(word, run(word, rest, colon_token)?)
+}
+
+/// `: #room`: the room of a `JOIN` or `JOINED`.
+#[inline]
+pub(super) fn room_argument(word: CommandWord, rest: &str) -> Result<Room<'_>, ParseError> {
+    room(word, run(word, rest, colon_token)?)
+}
+
+/// ` nick: action`: the arguments of a `TALK`, either way.
+#[inline]
+pub(super) fn talk_arguments(rest: &str) -> Result<(Nick<'_>, TalkAction), ParseError> {
+    let word = CommandWord::Talk;
+    let (peer, action) =
+        run(word, rest, (delimited(spaces, token, colon), nom::sequence::terminated(token, end)))?;
+    let action = TalkAction::from_word(action).ok_or(ParseError::BadTalkAction)?;
+    Ok((nick(word, peer)?, action))
 }
 
 /// Longest decimal a `u64` can need.
