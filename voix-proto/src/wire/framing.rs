@@ -271,8 +271,8 @@ impl LineReader {
     ) {
         let mut pos = 0;
         let mut checked = CheckedText::default();
-        // Every `\n` of the buffer, found 64 bytes at a time rather than by
-        // a search per line, past the bytes an earlier call scanned.
+        // Every `\n` of the buffer, in order, past the bytes an earlier call
+        // scanned.
         let scanned = self.search_range(buf.len()).start;
         let mut newlines =
             memchr::memchr_iter(b'\n', &buf[scanned..]).map(|i| scanned + i).peekable();
