@@ -26,12 +26,20 @@ pub(super) fn utf8(line: &[u8]) -> Result<&str, ParseError> {
 /// two `parse_str`s: every line starts here, and the call showed.
 #[inline]
 pub(super) fn split_command(line: &str) -> Result<(CommandWord, &str), ParseError> {
+    match CommandWord::at_start(line.as_bytes()) {
+        // The word is ASCII: the split is on a character boundary.
+        Some((word, len)) => Ok((word, &line[len..])),
+        None => split_long_command(line),
+    }
+}
+
+/// [`split_command`] for the lines [`CommandWord::at_start`] leaves: long
+/// command words, short lines and anything malformed. Kept out of line,
+/// so that the common case needs fewer registers.
+#[inline(never)]
+fn split_long_command(line: &str) -> Result<(CommandWord, &str), ParseError> {
     if line.is_empty() {
         return Err(ParseError::Empty);
-    }
-    if let Some((word, len)) = CommandWord::at_start(line.as_bytes()) {
-        // The word is ASCII: the split is on a character boundary.
-        return Ok((word, &line[len..]));
     }
     let end = header_end(line);
     let (word, rest) = line.split_at(end);
