@@ -130,6 +130,16 @@ pub(super) fn target_text(i: &str) -> Res<'_, (&str, &str)> {
     (delimited(spaces, token, colon), rest).parse(i)
 }
 
+/// One or more spaces, then a header token: the token and what follows
+/// it.
+#[inline]
+pub(super) fn spaced_token(i: &str) -> Option<(&str, &str)> {
+    let start = i.bytes().take_while(|&b| b == b' ').count();
+    let end = start + header_end(&i[start..]);
+    // Spaces are ASCII: the splits are on character boundaries.
+    (start > 0 && end > start).then(|| (&i[start..end], &i[end..]))
+}
+
 /// `: <rest of line>`.
 pub(super) fn colon_text(i: &str) -> Res<'_, &str> {
     (colon, rest).map(|(_, t)| t).parse(i)
