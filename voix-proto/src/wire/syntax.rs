@@ -55,6 +55,7 @@ fn header_end(s: &str) -> usize {
 
 /// Runs `parser` over the whole of `input`, reporting any failure as a
 /// syntax error in `word`.
+#[inline]
 pub(super) fn run<'a, O>(
     word: CommandWord,
     input: &'a str,
