@@ -46,7 +46,8 @@ pub enum BadLine<'a> {
     InvalidUtf8(&'a [u8]),
 }
 
-/// What [`LineReader::find`] found, as positions in the buffer it looked at.
+/// What [`LineReader::found`] makes of the start of a buffer, as positions
+/// in it.
 enum Found {
     /// A whole line at `buf[start..end]`, then its line ending.
     Line { start: usize, end: usize, consumed: usize },
@@ -105,6 +106,8 @@ impl<'a> CheckedText<'a> {
         match simdutf8::compat::from_utf8(lines) {
             Ok(text) => Self { start, text, invalid_at: None },
             Err(e) => {
+                // The bytes before the error are UTF-8, so this never
+                // falls back to the empty text.
                 let valid = &lines[..e.valid_up_to()];
                 let text = simdutf8::compat::from_utf8(valid).unwrap_or_default();
                 Self { start, text, invalid_at: Some(start + valid.len()) }
