@@ -54,19 +54,24 @@ pub(crate) fn header_end(bytes: &[u8]) -> usize {
 /// The smallest byte of `bytes`, or `u8::MAX` if there is none.
 ///
 /// Taken over fixed-size blocks, which the compiler turns into a handful
-/// of vector instructions each (a load and a few `pminub`): whole blocks of
-/// 16 from the start and a last one that ends at the end, overlapping the
-/// one before; for shorter input two overlapping blocks of 8 or 4. A loop
-/// over the bytes is vectorised too, but its scalar tail costs more than
-/// the vector part on texts of a few dozen bytes.
+/// of vector instructions each (a load and a few `pminub`): over 32 bytes,
+/// whole blocks of 16 from the start and a last one that ends at the end,
+/// overlapping the one before; from 4 to 32 bytes, just a first and a last
+/// block of 16, 8 or 4, with no loop. A loop over the bytes is vectorised
+/// too, but its scalar tail costs more than the vector part on texts of a
+/// few dozen bytes.
 #[inline]
 pub(crate) fn min_byte(bytes: &[u8]) -> u8 {
     fn block<const N: usize>(block: &[u8; N]) -> u8 {
         block.iter().fold(u8::MAX, |min, &b| min.min(b))
     }
-    if let Some(last) = bytes.last_chunk::<16>() {
+    if bytes.len() > 32 {
+        let last = bytes.last_chunk::<16>().expect("more than 16 bytes");
         let whole = bytes.chunks_exact(16).map(|b| block::<16>(b.try_into().expect("16 bytes")));
         whole.fold(block(last), u8::min)
+    } else if let (Some(first), Some(last)) = (bytes.first_chunk::<16>(), bytes.last_chunk::<16>())
+    {
+        block(first).min(block(last))
     } else if let (Some(first), Some(last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
         block(first).min(block(last))
     } else if let (Some(first), Some(last)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
