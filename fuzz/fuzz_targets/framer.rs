@@ -13,17 +13,25 @@ use voix_proto::wire::{BadLine, Framed, LineReader};
 
 const MAX: usize = 64;
 
+/// `stream` cut into the chunks that end at `cuts` (sorted), and the rest.
+fn chunks<'a>(stream: &'a [u8], cuts: &'a [usize]) -> impl Iterator<Item = &'a [u8]> {
+    let mut start = 0;
+    cuts.iter().copied().chain(std::iter::once(stream.len())).map(move |end| {
+        let end = end.clamp(start, stream.len());
+        let chunk = &stream[start..end];
+        start = end;
+        chunk
+    })
+}
+
 /// Frames `stream` fed in chunks that end at `cuts`; returns the lines
 /// (None for an overlong one).
 fn frame(stream: &[u8], cuts: &[usize]) -> Vec<Option<Vec<u8>>> {
     let mut reader = LineReader::new(MAX);
     let mut buf = Vec::new();
     let mut lines = Vec::new();
-    let mut start = 0;
-    for &end in cuts.iter().chain(std::iter::once(&stream.len())) {
-        let end = end.clamp(start, stream.len());
-        buf.extend_from_slice(&stream[start..end]);
-        start = end;
+    for chunk in chunks(stream, cuts) {
+        buf.extend_from_slice(chunk);
         loop {
             match reader.next(&buf) {
                 Framed::Line { line, consumed } => {
@@ -53,11 +61,8 @@ fn drain(stream: &[u8], cuts: &[usize]) -> Vec<Option<Result<String, Vec<u8>>>> 
     let mut reader = LineReader::new(MAX);
     let mut buf = BytesMut::new();
     let mut lines = Vec::new();
-    let mut start = 0;
-    for &end in cuts.iter().chain(std::iter::once(&stream.len())) {
-        let end = end.clamp(start, stream.len());
-        buf.extend_from_slice(&stream[start..end]);
-        start = end;
+    for chunk in chunks(stream, cuts) {
+        buf.extend_from_slice(chunk);
         reader.drain(&mut buf, |line| {
             lines.push(match line {
                 Ok(text) => Some(Ok(text.to_owned())),

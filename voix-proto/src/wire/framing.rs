@@ -49,8 +49,8 @@ pub enum BadLine<'a> {
 /// What [`LineReader::found`] makes of the start of a buffer, as positions
 /// in it.
 enum Found {
-    /// A whole line at `buf[start..end]`, then its line ending.
-    Line { start: usize, end: usize, consumed: usize },
+    /// A whole line at `buf[..end]`, then its line ending.
+    Line { end: usize, consumed: usize },
     /// See [`Framed::TooLong`].
     TooLong { consumed: usize },
     /// See [`Framed::Incomplete`].
@@ -58,23 +58,6 @@ enum Found {
     /// The rest of an overlong line, up to and with its `\n`, to drop
     /// before reading on.
     Skipped { consumed: usize },
-}
-
-impl Found {
-    /// The same finding in a buffer that starts `skipped` bytes earlier.
-    #[inline]
-    fn after(self, skipped: usize) -> Self {
-        match self {
-            Self::Line { start, end, consumed } => Self::Line {
-                start: skipped + start,
-                end: skipped + end,
-                consumed: skipped + consumed,
-            },
-            Self::TooLong { consumed } => Self::TooLong { consumed: skipped + consumed },
-            Self::Incomplete { consumed } => Self::Incomplete { consumed: skipped + consumed },
-            Self::Skipped { consumed } => Self::Skipped { consumed: skipped + consumed },
-        }
-    }
 }
 
 /// A stretch of a buffer known to be UTF-8: the whole lines that
@@ -180,17 +163,18 @@ impl LineReader {
             let rest = &buf[skipped..];
             let search = self.search_range(rest.len());
             let newline = memchr::memchr(b'\n', &rest[search.clone()]).map(|i| search.start + i);
-            return match self.found(rest, newline).after(skipped) {
-                Found::Line { start, end, consumed } => {
-                    Framed::Line { line: &buf[start..end], consumed }
+            match self.found(rest, newline) {
+                Found::Line { end, consumed } => {
+                    return Framed::Line { line: &rest[..end], consumed: skipped + consumed };
                 }
-                Found::TooLong { consumed } => Framed::TooLong { consumed },
-                Found::Incomplete { consumed } => Framed::Incomplete { consumed },
-                Found::Skipped { consumed } => {
-                    skipped = consumed;
-                    continue;
+                Found::TooLong { consumed } => {
+                    return Framed::TooLong { consumed: skipped + consumed };
                 }
-            };
+                Found::Incomplete { consumed } => {
+                    return Framed::Incomplete { consumed: skipped + consumed };
+                }
+                Found::Skipped { consumed } => skipped += consumed,
+            }
         }
     }
 
@@ -227,7 +211,7 @@ impl LineReader {
                 if end > self.max_line_len {
                     return Found::TooLong { consumed: nl + 1 };
                 }
-                Found::Line { start: 0, end, consumed: nl + 1 }
+                Found::Line { end, consumed: nl + 1 }
             }
             (None, false) if window > self.max_line_len + 1 => {
                 // Longer than any line can be, and no newline in sight.
@@ -253,7 +237,7 @@ impl LineReader {
     /// line the check resumes at the next, so every byte is checked once.
     ///
     /// ```
-    /// use std::ops::{ControlFlow, Range};
+    /// use std::ops::ControlFlow;
     /// use bytes::BytesMut;
     /// use voix_proto::wire::{BadLine, LineReader};
     ///
@@ -283,11 +267,9 @@ impl LineReader {
             let search = self.search_range(buf.len() - pos);
             while newlines.next_if(|&nl| nl < pos + search.start).is_some() {}
             let newline = newlines.peek().copied().filter(|&nl| nl < pos + search.end);
-            let (line, line_end) = match self
-                .found(&buf[pos..], newline.map(|nl| nl - pos))
-                .after(pos)
-            {
-                Found::Line { start, end, consumed } => {
+            let (line, consumed) = match self.found(&buf[pos..], newline.map(|nl| nl - pos)) {
+                Found::Line { end, consumed } => {
+                    let (start, end) = (pos, pos + end);
                     let line = match checked.line(start, end) {
                         Some(text) => Ok(text),
                         None if checked.invalidates(start, end) => {
@@ -302,16 +284,16 @@ impl LineReader {
                 }
                 Found::TooLong { consumed } => (Err(BadLine::TooLong), consumed),
                 Found::Skipped { consumed } => {
-                    pos = consumed;
+                    pos += consumed;
                     continue;
                 }
                 Found::Incomplete { consumed } => {
-                    pos = consumed;
+                    pos += consumed;
                     break;
                 }
             };
             let flow = on_line(line);
-            pos = line_end;
+            pos += consumed;
             if flow.is_break() {
                 break;
             }
