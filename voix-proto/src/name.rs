@@ -71,7 +71,8 @@ fn is_forbidden_in_name(c: char) -> bool {
 
 /// For every byte: [`FORBIDDEN`] if it is an ASCII character
 /// [`is_forbidden_in_name`] rejects, [`NON_ASCII`] if it is part of a
-/// multi-byte character. Names are checked on every parsed line, so the
+/// multi-byte character, and [`FORBIDDEN_IN_REAL_NAME`] too if real names
+/// may not have it either. Names are checked on every parsed line, so the
 /// common case (all ASCII, all allowed) is one table look-up per byte.
 static NAME_BYTE_CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
@@ -85,7 +86,9 @@ static NAME_BYTE_CLASS: [u8; 256] = {
                 || c.is_ascii_control()
                 || c == '\u{b}'
                 || matches!(c, '"' | ':' | ',');
-            if forbidden { FORBIDDEN } else { 0 }
+            let in_real_name = c.is_ascii_control() || c == '"';
+            (if forbidden { FORBIDDEN } else { 0 })
+                | (if in_real_name { FORBIDDEN_IN_REAL_NAME } else { 0 })
         };
         b += 1;
     }
@@ -93,11 +96,16 @@ static NAME_BYTE_CLASS: [u8; 256] = {
 };
 const FORBIDDEN: u8 = 1;
 const NON_ASCII: u8 = 2;
+const FORBIDDEN_IN_REAL_NAME: u8 = 4;
+
+/// Every class bit set by a byte of `s`.
+fn byte_classes(s: &str) -> u8 {
+    s.bytes().fold(0, |acc, b| acc | NAME_BYTE_CLASS[usize::from(b)])
+}
 
 /// Finds the first character of a name that is not allowed.
 fn first_forbidden_in_name(s: &str) -> Option<char> {
-    let class = s.bytes().fold(0, |acc, b| acc | NAME_BYTE_CLASS[usize::from(b)]);
-    if class == 0 {
+    if byte_classes(s) == 0 {
         return None;
     }
     s.chars().find(|&c| is_forbidden_in_name(c))
@@ -275,8 +283,8 @@ fn check_real_name(s: &str) -> Result<(), NameError> {
     if s.len() > MAX_REAL_NAME_LEN {
         return Err(NameError::RealNameTooLong);
     }
-    // Printable ASCII but '"' needs no closer look.
-    if s.bytes().all(|b| matches!(b, b' '..=b'~') && b != b'"') {
+    // ASCII without controls or '"' needs no closer look.
+    if byte_classes(s) & (FORBIDDEN_IN_REAL_NAME | NON_ASCII) == 0 {
         return Ok(());
     }
     match first_forbidden(s, |c| c.is_control() || c == '"') {
@@ -415,7 +423,10 @@ mod tests {
         for b in 0u8..128 {
             let c = char::from(b);
             let class = NAME_BYTE_CLASS[usize::from(b)];
-            assert_eq!(class == FORBIDDEN, is_forbidden_in_name(c), "{c:?}");
+            assert_eq!(class & FORBIDDEN != 0, is_forbidden_in_name(c), "{c:?}");
+            let in_real_name = c.is_control() || c == '"';
+            assert_eq!(class & FORBIDDEN_IN_REAL_NAME != 0, in_real_name, "{c:?}");
+            assert_eq!(class & NON_ASCII, 0, "{c:?}");
         }
         assert!((128..=255).all(|b| NAME_BYTE_CLASS[b] == NON_ASCII));
     }

@@ -120,6 +120,16 @@ pub(super) fn quoted(i: &str) -> Res<'_, &str> {
     }
 }
 
+/// What follows `:` and at most one space, if `i` starts with `:`.
+#[inline]
+fn after_colon(i: &str) -> Option<&str> {
+    match i.as_bytes() {
+        [b':', b' ', ..] => Some(&i[2..]),
+        [b':', ..] => Some(&i[1..]),
+        _ => None,
+    }
+}
+
 /// `: <token>` and the end of the line.
 fn colon_token(i: &str) -> Res<'_, &str> {
     delimited(colon, token, end).parse(i)
@@ -128,7 +138,33 @@ fn colon_token(i: &str) -> Res<'_, &str> {
 /// ` <token>: <rest of line>`: the shape of `PRIVMSG nick: text` and
 /// friends.
 pub(super) fn target_text(i: &str) -> Res<'_, (&str, &str)> {
+    match one_space_target_text(i) {
+        Some(target_and_text) => Ok(("", target_and_text)),
+        None => target_text_in_full(i),
+    }
+}
+
+/// [`target_text`] by the grammar alone.
+fn target_text_in_full(i: &str) -> Res<'_, (&str, &str)> {
     (delimited(spaces, token, colon), rest).parse(i)
+}
+
+// The fast paths below take apart the arguments of a line as nearly every
+// line writes them (one space before a target, `: ` before the rest) and
+// hand anything else to the full grammar, which also says what is wrong.
+// Wherever a fast path finds something the grammar finds the same (a
+// property test checks it): a name can have neither spaces nor colons, so
+// a valid one is a whole header token.
+
+/// ` <token>: <rest of line>` with a single space before the token: the
+/// fast path of [`target_text`] and [`talk_arguments`].
+#[inline]
+fn one_space_target_text(i: &str) -> Option<(&str, &str)> {
+    let after_space = i.strip_prefix(' ')?;
+    let end = header_end(after_space);
+    // The token ends before an ASCII byte or at the end: a char boundary.
+    let (target, after) = after_space.split_at(end);
+    Some((target, after_colon(after)?)).filter(|_| end > 0)
 }
 
 /// One or more spaces, then a header token: the token and what follows
@@ -173,18 +209,44 @@ pub(super) fn text(word: CommandWord, s: &str) -> Result<Text<'_>, ParseError> {
 /// `: n`: the number of a `PING` or `PONG`, either way.
 #[inline]
 pub(super) fn ping_token(word: CommandWord, rest: &str) -> Result<u64, ParseError> {
+    match after_colon(rest).map(|digits| number(word, digits)) {
+        Some(Ok(token)) => Ok(token),
+        _ => ping_token_in_full(word, rest),
+    }
+}
+
+/// [`ping_token`] by the grammar alone.
+fn ping_token_in_full(word: CommandWord, rest: &str) -> Result<u64, ParseError> {
     number(word, run(word, rest, colon_token)?)
 }
 
 /// `: #room`: the room of a `JOIN` or `JOINED`.
 #[inline]
 pub(super) fn room_argument(word: CommandWord, rest: &str) -> Result<Room<'_>, ParseError> {
+    match after_colon(rest).map(Room::new) {
+        Some(Ok(room)) => Ok(room),
+        _ => room_argument_in_full(word, rest),
+    }
+}
+
+/// [`room_argument`] by the grammar alone.
+fn room_argument_in_full(word: CommandWord, rest: &str) -> Result<Room<'_>, ParseError> {
     room(word, run(word, rest, colon_token)?)
 }
 
 /// ` nick: action`: the arguments of a `TALK`, either way.
 #[inline]
 pub(super) fn talk_arguments(rest: &str) -> Result<(Nick<'_>, TalkAction), ParseError> {
+    if let Some((peer, action)) = one_space_target_text(rest) {
+        if let (Some(action), Ok(peer)) = (TalkAction::from_word(action), Nick::new(peer)) {
+            return Ok((peer, action));
+        }
+    }
+    talk_arguments_in_full(rest)
+}
+
+/// [`talk_arguments`] by the grammar alone.
+fn talk_arguments_in_full(rest: &str) -> Result<(Nick<'_>, TalkAction), ParseError> {
     let word = CommandWord::Talk;
     let (peer, action) =
         run(word, rest, (delimited(spaces, token, colon), nom::sequence::terminated(token, end)))?;
@@ -200,16 +262,24 @@ const U64_MAX: &str = "18446744073709551615";
 
 /// Parses an unsigned decimal number without sign or spaces.
 pub(super) fn number(word: CommandWord, s: &str) -> Result<u64, ParseError> {
-    // Digit by digit rather than `str::parse`, which also handles signs
-    // this grammar does not have, at several times the cost. Up to 19
-    // digits cannot overflow; 20 fit when they are at most `u64::MAX`,
+    // Eight digits at a time rather than `str::parse`, which also handles
+    // signs this grammar does not have, at several times the cost. Up to
+    // 19 digits cannot overflow; 20 fit when they are at most `u64::MAX`,
     // which for numbers of one length is a comparison of their text.
     let bad = Err(ParseError::BadNumber(word));
     if s.is_empty() || s.len() > MAX_DIGITS || (s.len() == MAX_DIGITS && s > U64_MAX) {
         return bad;
     }
+    let eights = s.as_bytes().chunks_exact(8);
+    let rest = eights.remainder();
     let mut n = 0u64;
-    for b in s.bytes() {
+    for eight in eights {
+        let Some(value) = eight_digits(eight.try_into().expect("eight bytes")) else {
+            return bad;
+        };
+        n = n * 100_000_000 + value;
+    }
+    for &b in rest {
         let digit = b.wrapping_sub(b'0');
         if digit > 9 {
             return bad;
@@ -217,6 +287,25 @@ pub(super) fn number(word: CommandWord, s: &str) -> Result<u64, ParseError> {
         n = n * 10 + u64::from(digit);
     }
     Ok(n)
+}
+
+/// The value of eight ASCII digits, most significant first, if they are
+/// all digits: checked and combined in a few operations on one `u64`.
+fn eight_digits(digits: [u8; 8]) -> Option<u64> {
+    let word = u64::from_le_bytes(digits);
+    // A digit is 0x30..=0x39: high nibble 3, and adding 6 does not carry
+    // into the high nibble.
+    let high = word & 0xf0f0_f0f0_f0f0_f0f0;
+    let carried = word.wrapping_add(0x0606_0606_0606_0606) & 0xf0f0_f0f0_f0f0_f0f0;
+    if high | (carried >> 4) != 0x3333_3333_3333_3333 {
+        return None;
+    }
+    // Pairs, then quadruples, then the eight: the first (lowest) byte is
+    // the most significant digit.
+    let word = word & 0x0f0f_0f0f_0f0f_0f0f;
+    let word = (word & 0x00ff_00ff_00ff_00ff) * 10 + ((word >> 8) & 0x00ff_00ff_00ff_00ff);
+    let word = (word & 0x0000_ffff_0000_ffff) * 100 + ((word >> 16) & 0x0000_ffff_0000_ffff);
+    Some((word & 0xffff_ffff) * 10_000 + (word >> 32))
 }
 
 /// Appends one line to an output buffer, piece by piece, ending it with
@@ -323,6 +412,50 @@ mod tests {
                 .collect();
             let line = format!("{word}{separator}{rest}");
             prop_assert_eq!(split_command(&line), split_command_bytewise(&line));
+        }
+    }
+
+    /// Argument texts near the shapes the fast paths look for: separators,
+    /// name and digit characters, a control and a non-ASCII letter.
+    fn arguments() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            proptest::sample::select(vec![
+                " ",
+                ":",
+                ": ",
+                "#",
+                "\"",
+                ",",
+                "\t",
+                "é",
+                "John",
+                "Lobby",
+                "Accept",
+                "end",
+                "18446744073709551615",
+                "99999999999999999999",
+            ])
+            .prop_map(str::to_owned),
+            "[a-z0-9]{1,9}",
+        ];
+        proptest::collection::vec(piece, 0..7).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn fast_paths_agree_with_the_grammar(rest in arguments()) {
+            let w = CommandWord::Ping;
+            prop_assert_eq!(ping_token(w, &rest), ping_token_in_full(w, &rest));
+            let w = CommandWord::Join;
+            prop_assert_eq!(room_argument(w, &rest), room_argument_in_full(w, &rest));
+            prop_assert_eq!(talk_arguments(&rest), talk_arguments_in_full(&rest));
+            prop_assert_eq!(target_text(&rest), target_text_in_full(&rest).map(|(_, found)| ("", found)));
+        }
+
+        /// Up to the 20 digits the grammar allows (leading zeros count).
+        #[test]
+        fn numbers_agree_with_the_standard_parser(digits in "[0-9]{1,20}|[0-9/:a ]{0,20}") {
+            prop_assert_eq!(number(CommandWord::Ping, &digits).ok(), digits.parse::<u64>().ok());
         }
     }
 
