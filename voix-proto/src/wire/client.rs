@@ -1,10 +1,8 @@
 //! Lines a client sends to the server.
 
 use bytes::BytesMut;
-use nom::branch::alt;
-use nom::sequence::{delimited, preceded};
 
-use super::syntax::{self, LineWriter, colon, end, quoted, spaces, target_text, token};
+use super::syntax::{self, LineWriter, end, target_text};
 use super::{CommandWord, ParseError, TalkAction};
 use crate::{Nick, RealName, Room, Text, Version};
 
@@ -131,21 +129,8 @@ impl<'a> ClientCommand<'a> {
     /// The arguments of `CONNECT`: `: "nick" "Real Name" version`.
     #[inline(never)]
     fn connect(rest: &'a str) -> Result<Self, ParseError> {
-        let word = CommandWord::Connect;
-        let (nick, real_name, version) = syntax::run(
-            word,
-            rest,
-            (
-                preceded(colon, alt((quoted, token))),
-                preceded(spaces, quoted),
-                delimited(spaces, token, end),
-            ),
-        )?;
-        Ok(Self::Connect {
-            nick: syntax::nick(word, nick)?,
-            real_name: syntax::name(word, real_name, RealName::new)?,
-            version: syntax::name(word, version, Version::new)?,
-        })
+        let (nick, real_name, version) = syntax::connect_arguments(rest)?;
+        Ok(Self::Connect { nick, real_name, version })
     }
 
     /// The command word of this line.

@@ -5,12 +5,13 @@
 //! parsers here work on the part after the command word and borrow from it.
 
 use bytes::{BufMut, BytesMut};
+use nom::branch::alt;
 use nom::combinator::rest;
-use nom::sequence::delimited;
+use nom::sequence::{delimited, preceded};
 use nom::{IResult, Parser};
 
 use super::{CommandWord, ParseError, TalkAction};
-use crate::{NameError, Nick, Room, Text};
+use crate::{NameError, Nick, RealName, Room, Text, Version};
 
 /// A nom result whose error carries nothing: a line that does not parse is
 /// reported as malformed in its command word, so where nom stopped is not
@@ -254,6 +255,51 @@ fn talk_arguments_in_full(rest: &str) -> Result<(Nick<'_>, TalkAction), ParseErr
     Ok((nick(word, peer)?, action))
 }
 
+/// `: "nick" "Real Name" version`: the arguments of a `CONNECT`.
+#[inline]
+pub(super) fn connect_arguments(
+    rest: &str,
+) -> Result<(Nick<'_>, RealName<'_>, Version<'_>), ParseError> {
+    if let Some((nick, real_name, version)) = single_spaced_connect_arguments(rest) {
+        if let (Ok(nick), Ok(real_name), Ok(version)) =
+            (Nick::new(nick), RealName::new(real_name), Version::new(version))
+        {
+            return Ok((nick, real_name, version));
+        }
+    }
+    connect_arguments_in_full(rest)
+}
+
+/// The fast path of [`connect_arguments`]: a quoted nickname, and single
+/// spaces between the arguments.
+fn single_spaced_connect_arguments(rest: &str) -> Option<(&str, &str, &str)> {
+    let (rest, nick) = quoted(after_colon(rest)?).ok()?;
+    let (rest, real_name) = quoted(rest.strip_prefix(' ')?).ok()?;
+    Some((nick, real_name, rest.strip_prefix(' ')?))
+}
+
+/// [`connect_arguments`] by the grammar alone, in which the nickname may
+/// also be sent without quotes (PROTOCOL.md).
+fn connect_arguments_in_full(
+    rest: &str,
+) -> Result<(Nick<'_>, RealName<'_>, Version<'_>), ParseError> {
+    let word = CommandWord::Connect;
+    let (nick_, real_name, version) = run(
+        word,
+        rest,
+        (
+            preceded(colon, alt((quoted, token))),
+            preceded(spaces, quoted),
+            delimited(spaces, token, end),
+        ),
+    )?;
+    Ok((
+        nick(word, nick_)?,
+        name(word, real_name, RealName::new)?,
+        name(word, version, Version::new)?,
+    ))
+}
+
 /// Longest decimal a `u64` can need.
 const MAX_DIGITS: usize = 20;
 
@@ -434,6 +480,8 @@ mod tests {
                 "end",
                 "18446744073709551615",
                 "99999999999999999999",
+                "1.0.0",
+                "\"John\" \"John Smith\" 1.0",
             ])
             .prop_map(str::to_owned),
             "[a-z0-9]{1,9}",
@@ -449,6 +497,7 @@ mod tests {
             let w = CommandWord::Join;
             prop_assert_eq!(room_argument(w, &rest), room_argument_in_full(w, &rest));
             prop_assert_eq!(talk_arguments(&rest), talk_arguments_in_full(&rest));
+            prop_assert_eq!(connect_arguments(&rest), connect_arguments_in_full(&rest));
             prop_assert_eq!(target_text(&rest), target_text_in_full(&rest).map(|(_, found)| ("", found)));
         }
 
