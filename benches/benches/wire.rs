@@ -1,6 +1,8 @@
 //! Parse and encode throughput of the line protocol over a realistic mix
-//! of lines, and the `irc-proto` crate parsing the same lines in IRC form,
-//! for comparison (the target is 10 times its throughput).
+//! of lines ([`voix_benches::corpus`]), and the `irc-proto` crate parsing
+//! the same lines in IRC form, for comparison (the target is 10 times its
+//! throughput; `cargo run --release -p voix-benches --example parse-ratio`
+//! measures the ratio with the two interleaved).
 
 use std::hint::black_box;
 use std::ops::ControlFlow;
@@ -10,103 +12,17 @@ use criterion::measurement::WallTime;
 use criterion::{
     BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
 };
+use voix_benches::corpus;
 use voix_proto::wire::{ClientCommand, DEFAULT_MAX_LINE_LEN, LineReader, ServerMessage};
 
-/// Lines in the proportions of a busy chat: mostly room messages, some
-/// private messages, keepalive, joins and calls. Deterministic.
+/// The corpus of [`corpus::client_lines`], as bytes.
 fn client_corpus() -> Vec<Vec<u8>> {
-    let texts = [
-        "Hey all!",
-        "anyone up for a call later?",
-        "lol :) that was great",
-        "ok",
-        "I'll be back in 10 minutes, grabbing coffee: black, no sugar",
-        "æøå — Unicode works too ✓",
-    ];
-    let nicks = ["John", "Michael", "Willy", "Tina", "Mike", "Nickname"];
-    let rooms = ["#Lobby", "#TurboRoom", "#rust", "#voice-devs"];
-    (0..1_000)
-        .map(|i| {
-            let (t, n, r) =
-                (texts[i % texts.len()], nicks[i % nicks.len()], rooms[i % rooms.len()]);
-            match i % 20 {
-                0..=11 => format!("MSG {r}: {t}"),
-                12..=14 => format!("PRIVMSG {n}: {t}"),
-                15 | 16 => format!("PONG: {}", 10_000_000 + i * 7919),
-                17 => format!("JOIN: {r}"),
-                18 => format!("TALK {n}: Request"),
-                _ => format!("CONNECT: \"{n}{i}\" \"{n} Example\" 1.0.0"),
-            }
-            .into_bytes()
-        })
-        .collect()
+    corpus::client_lines().into_iter().map(String::into_bytes).collect()
 }
 
+/// The corpus of [`corpus::server_lines`], as bytes.
 fn server_corpus() -> Vec<Vec<u8>> {
-    client_corpus()
-        .iter()
-        .filter_map(|line| {
-            let line = std::str::from_utf8(line).expect("corpus is UTF-8");
-            Some(match line.split_once(' ')? {
-                ("MSG", rest) => format!("MSG John {rest}"),
-                ("PONG:", rest) => format!("PING: {rest}"),
-                ("JOIN:", rest) => format!("JOINED: {rest}"),
-                (_, _) => line.to_owned(),
-            })
-        })
-        .filter(|l| ServerMessage::parse(l.as_bytes()).is_ok())
-        .map(String::into_bytes)
-        .collect()
-}
-
-/// The client corpus as an IRC client would send it: `PRIVMSG` for room
-/// and private messages, a CTCP request for a call, `USER` to register.
-fn irc_client_corpus() -> Vec<String> {
-    as_text(&client_corpus()).into_iter().map(irc_client_line).collect()
-}
-
-fn irc_client_line(line: &str) -> String {
-    let (head, args) = line.split_once(": ").unwrap_or((line, ""));
-    match head.split_once(' ') {
-        Some(("MSG" | "PRIVMSG", target)) => format!("PRIVMSG {target} :{args}"),
-        Some(("TALK", nick)) => format!("PRIVMSG {nick} :\u{1}TALK {args}\u{1}"),
-        _ => match head {
-            "PONG" => format!("PONG :{args}"),
-            "JOIN" => format!("JOIN {args}"),
-            _ => {
-                // CONNECT: "nick" "Real Name" 1.0.0
-                let mut quoted = args.split('"').skip(1).step_by(2);
-                let (nick, name) = (quoted.next().unwrap_or(""), quoted.next().unwrap_or(""));
-                format!("USER {nick} 0 * :{name}")
-            }
-        },
-    }
-}
-
-/// The server corpus as an IRC server would send it: with the sender's
-/// prefix where Voix names the sender.
-fn irc_server_corpus() -> Vec<String> {
-    as_text(&server_corpus())
-        .into_iter()
-        .map(|line| match line.split_once(' ') {
-            Some(("MSG", rest)) => {
-                let (from, rest) = rest.split_once(' ').unwrap_or((rest, ""));
-                let (room, text) = rest.split_once(": ").unwrap_or((rest, ""));
-                format!(":{from}!{from}@voix.example PRIVMSG {room} :{text}")
-            }
-            Some(("PING:", token)) => format!("PING :{token}"),
-            Some(("JOINED:", room)) => format!(":John!John@voix.example JOIN {room}"),
-            Some(("PRIVMSG", rest)) => {
-                let (from, text) = rest.split_once(": ").unwrap_or((rest, ""));
-                format!(":{from}!{from}@voix.example PRIVMSG Tina :{text}")
-            }
-            Some(("TALK", rest)) => {
-                let (from, action) = rest.split_once(": ").unwrap_or((rest, ""));
-                format!(":{from}!{from}@voix.example PRIVMSG Tina :\u{1}TALK {action}\u{1}")
-            }
-            _ => format!(":voix.example NOTICE John :{line}"),
-        })
-        .collect()
+    corpus::server_lines().into_iter().map(String::into_bytes).collect()
 }
 
 /// The corpus as text.
@@ -196,8 +112,8 @@ fn parse(c: &mut Criterion) {
     // (CRLF after each), framed, checked for UTF-8 in one pass, parsed.
     bench_stream(&mut group, "client stream", &client, |l| ClientCommand::parse_str(l).is_ok());
     bench_stream(&mut group, "server stream", &server, |l| ServerMessage::parse_str(l).is_ok());
-    let irc_client = irc_client_corpus();
-    let irc_server = irc_server_corpus();
+    let irc_client = corpus::irc_client_lines();
+    let irc_server = corpus::irc_server_lines();
     // A comparison with lines it refuses would flatter neither side.
     for line in irc_client.iter().chain(&irc_server) {
         assert!(line.parse::<irc_proto::Message>().is_ok(), "irc-proto refuses {line:?}");
