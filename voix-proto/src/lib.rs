@@ -73,5 +73,5 @@ pub mod wire;
 
 pub use name::{
     MAX_NICK_LEN, MAX_REAL_NAME_LEN, MAX_ROOM_LEN, MAX_VERSION_LEN, NameError, NameKey, Nick,
-    RealName, Room, Text, Version,
+    NickBuf, RealName, RealNameBuf, Room, RoomBuf, Text, TextBuf, Version, VersionBuf,
 };
