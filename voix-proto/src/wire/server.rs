@@ -85,8 +85,9 @@ impl PartialEq<VoiceScope<'_>> for VoiceScopeBuf {
 
 /// A line from the server to a client, borrowing from the input line.
 ///
-/// It holds only views of the line; keep a part past the line with its
-/// `into_owned`.
+/// It holds only views of the line, and nothing to drop (see
+/// [`ClientCommand`](super::ClientCommand)). It is not `Copy` only because
+/// a [`VoiceKey`] is not: a key is copied when asked to, never implicitly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerMessage<'a> {
     /// `ACCEPT: host`: registration succeeded.
