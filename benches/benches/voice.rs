@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
-use voix_proto::Nick;
+use voix_proto::NickBuf;
 use voix_proto::voice::{
     GroupId, Relay, RelayCommand, RelayConfig, SessionIds, VoiceEndpoint, VoiceKey,
 };
@@ -71,7 +71,7 @@ fn group(members: usize) -> (Relay, Vec<VoiceEndpoint>) {
     for n in 0..members {
         let session = ids.next().expect("few sessions");
         let key = [u8::try_from(n % 256).expect("below 256"); VoiceKey::LEN];
-        let speaker = Nick::from_string(format!("member{n}")).expect("valid nick");
+        let speaker = NickBuf::from_string(format!("member{n}")).expect("valid nick");
         relay
             .apply(RelayCommand::Open {
                 session,

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 
 use libfuzzer_sys::fuzz_target;
-use voix_proto::Nick;
+use voix_proto::NickBuf;
 use voix_proto::voice::{
     GroupId, MAX_OPUS_LEN, Relay, RelayCommand, RelayConfig, SessionId, SessionIds, VoiceEndpoint,
     VoiceKey,
@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     for (n, group) in [Some(1), Some(1), None].into_iter().enumerate() {
         let session: SessionId = ids.next().expect("fresh allocator");
         let key = [u8::try_from(n + 1).expect("small"); VoiceKey::LEN];
-        let speaker = Nick::from_string(format!("user{n}")).expect("valid nick");
+        let speaker = NickBuf::from_string(format!("user{n}")).expect("valid nick");
         relay
             .apply(RelayCommand::Open {
                 session,

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use voix_proto::{Nick, RealName};
+use voix_proto::{NickBuf, RealNameBuf};
 
 use crate::audio::{SinkChoice, SourceChoice};
 use crate::server_addr::ServerAddr;
@@ -27,11 +27,11 @@ pub struct Args {
     /// Your nickname: up to 32 bytes, no spaces, `"`, `:` or `,`, not
     /// starting with `#`
     #[arg(long, value_parser = parse_nick)]
-    pub nick: Nick<'static>,
+    pub nick: NickBuf,
 
     /// Your real name, shown to the server
     #[arg(long, value_name = "REAL NAME", default_value = "", hide_default_value = true, value_parser = parse_real_name)]
-    pub name: RealName<'static>,
+    pub name: RealNameBuf,
 
     /// No terminal UI: commands on stdin, events on stdout
     #[arg(long)]
@@ -94,12 +94,12 @@ impl Args {
     }
 }
 
-fn parse_nick(s: &str) -> Result<Nick<'static>, String> {
-    Nick::from_string(s.to_owned()).map_err(|e| e.to_string())
+fn parse_nick(s: &str) -> Result<NickBuf, String> {
+    s.parse().map_err(|e: voix_proto::NameError| e.to_string())
 }
 
-fn parse_real_name(s: &str) -> Result<RealName<'static>, String> {
-    RealName::from_string(s.to_owned()).map_err(|e| e.to_string())
+fn parse_real_name(s: &str) -> Result<RealNameBuf, String> {
+    s.parse().map_err(|e: voix_proto::NameError| e.to_string())
 }
 
 #[cfg(test)]

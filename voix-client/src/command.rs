@@ -1,25 +1,25 @@
 //! What the user types: `/` commands and plain text, parsed once into a
 //! [`Command`] whose names are already valid on the wire.
 
-use voix_proto::{NameError, Nick, Room, Text};
+use voix_proto::{NameError, Nick, NickBuf, Room, RoomBuf, Text, TextBuf};
 
 /// Something the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Plain text: say it in the conversation on screen (the room in
     /// headless mode).
-    Say(Text<'static>),
+    Say(TextBuf),
     /// `/join #room`: move to a room (created if needed).
-    Join(Room<'static>),
+    Join(RoomBuf),
     /// `/msg nick text`: a private message.
     Msg {
         /// The recipient.
-        to: Nick<'static>,
+        to: NickBuf,
         /// The message.
-        text: Text<'static>,
+        text: TextBuf,
     },
     /// `/call nick`: ask for a one-to-one voice call.
-    Call(Nick<'static>),
+    Call(NickBuf),
     /// `/accept`: take the incoming call.
     Accept,
     /// `/deny`: refuse the incoming call.
@@ -171,18 +171,21 @@ fn switch(args: &str, usage: &'static str) -> Result<Switch, CommandError> {
     }
 }
 
-fn text(s: &str) -> Result<Text<'static>, CommandError> {
-    Ok(Text::from_string(s.to_owned())?)
+fn text(s: &str) -> Result<TextBuf, CommandError> {
+    Ok(Text::new(s)?.into_owned())
 }
 
-fn nick(s: &str) -> Result<Nick<'static>, CommandError> {
-    Ok(Nick::from_string(s.to_owned())?)
+fn nick(s: &str) -> Result<NickBuf, CommandError> {
+    Ok(Nick::new(s)?.into_owned())
 }
 
 /// A room name, with the `#` added if the user left it out.
-fn room(s: &str) -> Result<Room<'static>, CommandError> {
-    let name = if s.starts_with('#') { s.to_owned() } else { format!("#{s}") };
-    Ok(Room::from_string(name)?)
+fn room(s: &str) -> Result<RoomBuf, CommandError> {
+    if s.starts_with('#') {
+        Ok(Room::new(s)?.into_owned())
+    } else {
+        Ok(RoomBuf::from_string(format!("#{s}"))?)
+    }
 }
 
 #[cfg(test)]
@@ -193,12 +196,12 @@ mod tests {
         Command::parse(line)
     }
 
-    fn n(s: &str) -> Nick<'static> {
-        Nick::from_string(s.to_owned()).expect("valid nick")
+    fn n(s: &str) -> NickBuf {
+        s.parse().expect("valid nick")
     }
 
-    fn t(s: &str) -> Text<'static> {
-        Text::from_string(s.to_owned()).expect("valid text")
+    fn t(s: &str) -> TextBuf {
+        s.parse().expect("valid text")
     }
 
     #[test]
@@ -206,11 +209,8 @@ mod tests {
         let cases = [
             ("Hey all!", Command::Say(t("Hey all!"))),
             ("//shrug", Command::Say(t("/shrug"))),
-            (
-                "/join #TurboRoom",
-                Command::Join(Room::from_string("#TurboRoom".into()).expect("ok")),
-            ),
-            ("/JOIN turbo", Command::Join(Room::from_string("#turbo".into()).expect("ok"))),
+            ("/join #TurboRoom", Command::Join("#TurboRoom".parse().expect("ok"))),
+            ("/JOIN turbo", Command::Join("#turbo".parse().expect("ok"))),
             ("/msg John Hey John: hi", Command::Msg { to: n("John"), text: t("Hey John: hi") }),
             ("/call John", Command::Call(n("John"))),
             ("/accept", Command::Accept),

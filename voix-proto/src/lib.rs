@@ -11,10 +11,13 @@
 //!
 //! - [`wire`]: the lines. [`wire::ClientCommand`] and
 //!   [`wire::ServerMessage`] parse without allocating (they borrow from the
-//!   line) and encode without failing; [`wire::LineReader`] frames a byte
-//!   stream into lines with a bounded length.
+//!   line, and have nothing to drop) and encode without failing;
+//!   [`wire::LineReader`] frames a byte stream into lines with a bounded
+//!   length.
 //! - [`Nick`], [`Room`], [`Text`], ...: validated names, so that a value
-//!   that exists is valid on the wire.
+//!   that exists is valid on the wire. Each is a borrowed, `Copy` view, as
+//!   `&str` is, with an owned counterpart ([`NickBuf`], [`RoomBuf`],
+//!   [`TextBuf`], ...), as `String` is.
 //! - [`server`]: the server core: registration, rooms, messages, calls,
 //!   voice set-up, keepalive and every limit, for any number of
 //!   connections.
@@ -73,5 +76,5 @@ pub mod wire;
 
 pub use name::{
     MAX_NICK_LEN, MAX_REAL_NAME_LEN, MAX_ROOM_LEN, MAX_VERSION_LEN, NameError, NameKey, Nick,
-    RealName, Room, Text, Version,
+    NickBuf, RealName, RealNameBuf, Room, RoomBuf, Text, TextBuf, Version, VersionBuf,
 };

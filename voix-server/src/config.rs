@@ -16,7 +16,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
-use voix_proto::Text;
+use voix_proto::TextBuf;
 use voix_proto::server::ServerConfig;
 use voix_proto::voice::RelayConfig;
 
@@ -70,7 +70,7 @@ pub struct Settings {
     /// Name the server gives itself in `ACCEPT: <name>` [default: voix]
     #[arg(long, value_name = "NAME")]
     #[serde(deserialize_with = "from_str")]
-    pub host_name: Option<Text<'static>>,
+    pub host_name: Option<TextBuf>,
 
     /// Connections held at once, registered or not; one more is refused
     /// with `ERROR SERVERFULL` [default: 10000]

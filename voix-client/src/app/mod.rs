@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use voix_proto::client::{CallState, ClientEvent, ClientSession};
-use voix_proto::{Nick, RealName, Room, Version};
+use voix_proto::{NickBuf, RealNameBuf, RoomBuf, Version};
 
 use crate::backoff::Backoff;
 use crate::command::{Command, HELP};
@@ -52,9 +52,9 @@ pub fn lock(voice: &SharedVoice) -> MutexGuard<'_, VoiceEngine> {
 #[derive(Debug, Clone)]
 pub struct AppConfig {
     /// The nickname to register.
-    pub nick: Nick<'static>,
+    pub nick: NickBuf,
     /// The real name to register.
-    pub real_name: RealName<'static>,
+    pub real_name: RealNameBuf,
     /// The server, as the user gave it (for messages).
     pub server: String,
     /// Reconnect with back-off when the connection fails or ends.
@@ -119,7 +119,7 @@ pub struct App {
     /// Commands typed before the server accepted us, carried out then.
     pending: VecDeque<Command>,
     /// The room we were in, to go back to after reconnecting.
-    last_room: Option<Room<'static>>,
+    last_room: Option<RoomBuf>,
     /// Registered, and not yet told our first room.
     just_registered: bool,
 }
@@ -203,7 +203,7 @@ impl App {
             server: self.config.server.clone(),
             nick: session.map_or_else(|| self.config.nick.to_string(), |s| s.nick().to_string()),
             connection,
-            room: session.and_then(ClientSession::room).map(ToString::to_string),
+            room: session.and_then(ClientSession::room).map(|room| room.to_string()),
             members: session
                 .map(|s| s.members().iter().map(ToString::to_string).collect())
                 .unwrap_or_default(),
@@ -225,8 +225,11 @@ impl App {
         // Checked by a unit test: the crate's version is a valid one.
         let version =
             Version::new(CLIENT_VERSION).expect("the crate version is a protocol version");
-        let session =
-            ClientSession::new(self.config.nick.clone(), self.config.real_name.clone(), version);
+        let session = ClientSession::new(
+            self.config.nick.borrowed(),
+            self.config.real_name.borrowed(),
+            version,
+        );
         self.link = Link::Online(Box::new(session));
         self.drain(now);
     }
@@ -375,12 +378,12 @@ impl App {
         }
         let Link::Online(session) = &mut self.link else { return };
         let result = match command {
-            Command::Say(text) => session.say(text),
-            Command::Msg { to, text } => session.private_message(to, text),
-            Command::Join(room) => session.join(room),
+            Command::Say(text) => session.say(text.borrowed()),
+            Command::Msg { to, text } => session.private_message(to.borrowed(), text.borrowed()),
+            Command::Join(room) => session.join(room.borrowed()),
             Command::Call(peer) => {
                 let name = peer.to_string();
-                let result = session.call(peer);
+                let result = session.call(peer.borrowed());
                 if result.is_ok() {
                     self.events.push_back(Event::CallRinging { peer: name });
                 }
@@ -495,11 +498,12 @@ impl App {
                 lock(&self.voice).leave_room();
                 self.events.push_back(Event::Joined { room: room.to_string() });
                 // Back from a lost connection: return to the room we were in.
-                let back = self.last_room.replace(room.clone()).filter(|r| !r.same_room(&room));
+                let back =
+                    self.last_room.replace(room.clone()).filter(|r| !r.same_room(room.borrowed()));
                 if let Some(previous) = back.filter(|_| self.just_registered)
                     && let Link::Online(session) = &mut self.link
                 {
-                    let _ = session.join(previous);
+                    let _ = session.join(previous.borrowed());
                 }
                 self.just_registered = false;
                 // Registration ends in a room: what was typed meanwhile

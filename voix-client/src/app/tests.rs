@@ -21,8 +21,8 @@ fn app(nick: &str, reconnect: bool) -> App {
     )
     .expect("default settings are valid");
     let config = AppConfig {
-        nick: Nick::from_string(nick.to_owned()).expect("valid"),
-        real_name: RealName::new("Test").expect("valid"),
+        nick: Nick::new(nick).expect("valid").into_owned(),
+        real_name: RealName::new("Test").expect("valid").into_owned(),
         server: "test:9300".to_owned(),
         reconnect,
         base_mode: TransmitModeArg::Vad,

@@ -154,7 +154,7 @@ impl Tui {
         match (Command::parse(&line), &self.view.current().place) {
             (Ok(Some(Command::Say(text))), Place::Private(peer)) => {
                 let to = peer.clone();
-                self.view.own(Some(&to), &status.nick, text.as_str());
+                self.view.own(Some(to.borrowed()), &status.nick, text.as_str());
                 vec![Input::Command(Command::Msg { to, text })]
             }
             (Ok(Some(Command::Say(text))), Place::Room) => {
@@ -162,8 +162,8 @@ impl Tui {
                 vec![Input::Command(Command::Say(text))]
             }
             (Ok(Some(Command::Msg { to, text })), _) => {
-                self.view.own(Some(&to), &status.nick, text.as_str());
-                self.view.open_private(&to);
+                self.view.own(Some(to.borrowed()), &status.nick, text.as_str());
+                self.view.open_private(to.borrowed());
                 vec![Input::Command(Command::Msg { to, text })]
             }
             // Other commands, and mistakes the app explains.

@@ -1,7 +1,7 @@
 //! What the terminal UI remembers: the conversations (the room and each
 //! private one), their lines, which is on screen, and the input line.
 
-use voix_proto::Nick;
+use voix_proto::{Nick, NickBuf};
 
 use crate::event::Event;
 
@@ -41,7 +41,7 @@ pub enum Place {
     Room,
     /// Private messages with this user, under the nickname's spelling
     /// that began the conversation.
-    Private(Nick<'static>),
+    Private(NickBuf),
 }
 
 /// A conversation and what is unread in it.
@@ -113,20 +113,20 @@ impl View {
     }
 
     /// The private conversation with `nick` (in any case), begun if needed.
-    fn private(&mut self, nick: &Nick<'_>) -> usize {
+    fn private(&mut self, nick: Nick<'_>) -> usize {
         let found = self
             .conversations
             .iter()
             .position(|c| matches!(&c.place, Place::Private(n) if n.same_user(nick)));
         found.unwrap_or_else(|| {
-            let place = Place::Private(nick.borrowed().into_owned());
+            let place = Place::Private(nick.into_owned());
             self.conversations.push(Conversation::new(place));
             self.conversations.len() - 1
         })
     }
 
     /// Opens the private conversation with `nick` on screen.
-    pub fn open_private(&mut self, nick: &Nick<'_>) {
+    pub fn open_private(&mut self, nick: Nick<'_>) {
         self.active = self.private(nick);
         self.conversations[self.active].unread = 0;
         self.scroll = 0;
@@ -153,7 +153,7 @@ impl View {
     }
 
     /// Shows what we said in the conversation it went to.
-    pub fn own(&mut self, to: Option<&Nick<'_>>, nick: &str, text: &str) {
+    pub fn own(&mut self, to: Option<Nick<'_>>, nick: &str, text: &str) {
         let index = match to {
             Some(peer) => self.private(peer),
             None => 0,
@@ -181,7 +181,7 @@ impl View {
                 // The app makes this event from a validated nickname; a
                 // sender that is not one has no conversation of its own,
                 // so the line shows on screen rather than vanish.
-                let index = Nick::new(from).map_or(self.active, |nick| self.private(&nick));
+                let index = Nick::new(from).map_or(self.active, |nick| self.private(nick));
                 self.add(
                     index,
                     ChatLine {
@@ -277,8 +277,8 @@ impl View {
 mod tests {
     use super::*;
 
-    fn nick(s: &str) -> Nick<'static> {
-        Nick::from_string(s.to_owned()).expect("valid nickname")
+    fn nick(s: &str) -> Nick<'_> {
+        Nick::new(s).expect("valid nickname")
     }
 
     #[test]
@@ -295,9 +295,9 @@ mod tests {
         assert_eq!(view.conversations[1].unread, 2);
         assert_eq!(view.current().lines.len(), 1);
         view.cycle(false);
-        assert_eq!(view.current().place, Place::Private(nick("Bob")));
+        assert_eq!(view.current().place, Place::Private(nick("Bob").into_owned()));
         assert_eq!(view.current().unread, 0);
-        view.own(Some(&nick("BoB")), "Alice", "yes?");
+        view.own(Some(nick("BoB")), "Alice", "yes?");
         assert_eq!(view.conversations.len(), 2, "our reply too");
         assert_eq!(view.current().lines.last().map(|l| l.kind), Some(LineKind::Own));
         view.apply(&Event::CommandError { message: "oops".into() });
@@ -315,10 +315,10 @@ mod tests {
         let mut view = View::default();
         // Beyond ASCII too: the protocol's folding, not a second one.
         view.apply(&Event::PrivateMessage { from: "Élodie".into(), text: "salut".into() });
-        view.open_private(&nick("ÉLODIE"));
+        view.open_private(nick("ÉLODIE"));
         assert_eq!(view.conversations.len(), 2);
-        assert_eq!(view.current().place, Place::Private(nick("Élodie")));
-        view.open_private(&nick("Elodie"));
+        assert_eq!(view.current().place, Place::Private(nick("Élodie").into_owned()));
+        view.open_private(nick("Elodie"));
         assert_eq!(view.conversations.len(), 3, "É and E are different letters");
     }
 

@@ -15,7 +15,7 @@ use voix_proto::client::VoiceCredential;
 use voix_proto::voice::{
     KEEPALIVE_INTERVAL, MAX_DATAGRAM_LEN, SessionId, VoiceEndpoint, VoicePacketError,
 };
-use voix_proto::wire::VoiceScope;
+use voix_proto::wire::VoiceScopeBuf;
 
 use super::loss::RecentLoss;
 use super::settings::VoiceSettings;
@@ -173,8 +173,8 @@ impl VoiceEngine {
     pub fn add_credential(&mut self, now: Instant, credential: &VoiceCredential) {
         let before = self.active_session();
         let slot = match credential.scope {
-            VoiceScope::Room(_) => &mut self.room,
-            VoiceScope::Call(_) => &mut self.call,
+            VoiceScopeBuf::Room(_) => &mut self.room,
+            VoiceScopeBuf::Call(_) => &mut self.call,
         };
         if slot.as_ref().is_some_and(|s| s.endpoint.session() == credential.session) {
             return;

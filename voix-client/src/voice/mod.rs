@@ -23,7 +23,7 @@
 //! let now = Instant::now();
 //! // The server's `VOICE #Lobby: 1 <key>` line, as the session hands it over.
 //! let credential = VoiceCredential {
-//!     scope: VoiceScope::Room(Room::new("#Lobby")?),
+//!     scope: VoiceScope::Room(Room::new("#Lobby")?).into_owned(),
 //!     session: SessionId::new(1).expect("nonzero"),
 //!     key: VoiceKey::from_bytes([7; 32]),
 //! };

@@ -9,13 +9,13 @@ use voix_audio::mixer::MixerConfig;
 use voix_audio::quality::rms_dbfs;
 use voix_audio::signal::{speech_like, tone};
 use voix_audio::vad::VadConfig;
-use voix_proto::Nick;
+use voix_proto::NickBuf;
 use voix_proto::Room;
 use voix_proto::client::VoiceCredential;
 use voix_proto::voice::{
     GroupId, KEEPALIVE_INTERVAL, Relay, RelayCommand, RelayConfig, SessionId, VoiceKey,
 };
-use voix_proto::wire::VoiceScope;
+use voix_proto::wire::VoiceScopeBuf;
 
 use super::{TransmitModeArg, VoiceEngine, VoiceSettings};
 
@@ -64,14 +64,14 @@ impl World {
     fn open(
         &mut self,
         peer: usize,
-        scope: VoiceScope<'static>,
+        scope: VoiceScopeBuf,
         group: Option<u64>,
         now: Instant,
     ) -> SessionId {
         let session = SessionId::new(self.next_session).expect("nonzero");
         self.next_session += 1;
         let key = VoiceKey::from_bytes([self.next_session as u8; 32]);
-        let speaker = Nick::from_string(format!("peer{peer}")).expect("valid");
+        let speaker = NickBuf::from_string(format!("peer{peer}")).expect("valid");
         self.relay
             .apply(RelayCommand::Open {
                 session,
@@ -128,12 +128,12 @@ impl World {
     }
 }
 
-fn lobby() -> VoiceScope<'static> {
-    VoiceScope::Room(Room::from_string("#Lobby".into()).expect("valid"))
+fn lobby() -> VoiceScopeBuf {
+    VoiceScopeBuf::Room(Room::LOBBY.into_owned())
 }
 
-fn call_with(peer: usize) -> VoiceScope<'static> {
-    VoiceScope::Call(Nick::from_string(format!("peer{peer}")).expect("valid"))
+fn call_with(peer: usize) -> VoiceScopeBuf {
+    VoiceScopeBuf::Call(NickBuf::from_string(format!("peer{peer}")).expect("valid"))
 }
 
 fn level(samples: &[i16]) -> f64 {

@@ -2,7 +2,7 @@
 
 use super::VoiceCredential;
 use crate::wire::{ErrorCode, ParseError};
-use crate::{Nick, Room, Text};
+use crate::{NickBuf, RoomBuf, TextBuf};
 use std::time::Duration;
 
 /// How a call ended.
@@ -41,59 +41,59 @@ pub enum ClientEvent {
     /// We are now in `room`.
     Joined {
         /// Our new room.
-        room: Room<'static>,
+        room: RoomBuf,
     },
     /// The full member list of our room.
     Members {
         /// The room.
-        room: Room<'static>,
+        room: RoomBuf,
         /// Its members, us included.
-        members: Vec<Nick<'static>>,
+        members: Vec<NickBuf>,
     },
     /// Someone joined our room.
     UserJoined {
         /// The room.
-        room: Room<'static>,
+        room: RoomBuf,
         /// Who.
-        nick: Nick<'static>,
+        nick: NickBuf,
     },
     /// Someone left our room.
     UserLeft {
         /// The room.
-        room: Room<'static>,
+        room: RoomBuf,
         /// Who.
-        nick: Nick<'static>,
+        nick: NickBuf,
     },
     /// A message in our room.
     RoomMessage {
         /// Who said it.
-        from: Nick<'static>,
+        from: NickBuf,
         /// The room.
-        room: Room<'static>,
+        room: RoomBuf,
         /// What.
-        text: Text<'static>,
+        text: TextBuf,
     },
     /// A private message to us.
     PrivateMessage {
         /// Who sent it.
-        from: Nick<'static>,
+        from: NickBuf,
         /// What.
-        text: Text<'static>,
+        text: TextBuf,
     },
     /// Someone is calling us.
     IncomingCall {
         /// The caller.
-        from: Nick<'static>,
+        from: NickBuf,
     },
     /// A call is live.
     CallStarted {
         /// The other party.
-        peer: Nick<'static>,
+        peer: NickBuf,
     },
     /// A call, or a request for one, is over.
     CallEnded {
         /// The other party.
-        peer: Nick<'static>,
+        peer: NickBuf,
         /// How.
         how: CallEnd,
     },

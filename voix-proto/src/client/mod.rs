@@ -43,9 +43,11 @@ use bytes::{Bytes, BytesMut};
 use crate::voice::{SessionId, VoiceKey};
 use crate::wire::{
     BadLine, ClientCommand, DEFAULT_MAX_LINE_LEN, ErrorCode, LineReader, ParseError, ServerMessage,
-    TalkAction, VoiceScope,
+    TalkAction, VoiceScope, VoiceScopeBuf,
 };
-use crate::{NameKey, Nick, RealName, Room, Text, Version};
+use crate::{
+    NameKey, Nick, NickBuf, RealName, RealNameBuf, Room, RoomBuf, Text, Version, VersionBuf,
+};
 
 /// A command the session cannot carry out in its current state: a fault of
 /// the caller, never of the server.
@@ -83,16 +85,24 @@ pub enum CallState {
     /// No call.
     Idle,
     /// We asked `peer` for a call; it is ringing.
-    Outgoing(Nick<'static>),
+    Outgoing(NickBuf),
     /// `peer` is calling us.
-    Incoming(Nick<'static>),
+    Incoming(NickBuf),
     /// In a call with `peer`.
-    Active(Nick<'static>),
+    Active(NickBuf),
 }
 
 impl CallState {
     /// The other party, if there is a call.
-    pub fn peer(&self) -> Option<&Nick<'static>> {
+    pub fn peer(&self) -> Option<Nick<'_>> {
+        match self {
+            Self::Idle => None,
+            Self::Outgoing(p) | Self::Incoming(p) | Self::Active(p) => Some(p.borrowed()),
+        }
+    }
+
+    /// The other party, if there is a call, owned.
+    fn into_peer(self) -> Option<NickBuf> {
         match self {
             Self::Idle => None,
             Self::Outgoing(p) | Self::Incoming(p) | Self::Active(p) => Some(p),
@@ -104,7 +114,7 @@ impl CallState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VoiceCredential {
     /// The room or the call it is for.
-    pub scope: VoiceScope<'static>,
+    pub scope: VoiceScopeBuf,
     /// The session id of the packets.
     pub session: SessionId,
     /// The session's key.
@@ -126,17 +136,17 @@ enum Phase {
 /// [module documentation](self).
 #[derive(Debug)]
 pub struct ClientSession {
-    nick: Nick<'static>,
-    real_name: RealName<'static>,
-    version: Version<'static>,
+    nick: NickBuf,
+    real_name: RealNameBuf,
+    version: VersionBuf,
     phase: Phase,
     reader: LineReader,
     input: BytesMut,
     output: BytesMut,
     events: VecDeque<ClientEvent>,
     host: Option<String>,
-    room: Option<Room<'static>>,
-    members: Vec<Nick<'static>>,
+    room: Option<RoomBuf>,
+    members: Vec<NickBuf>,
     /// The members' keys, so that a big room's lists are merged in linear
     /// time.
     member_keys: HashSet<NameKey>,
@@ -184,8 +194,8 @@ impl ClientSession {
     // ---- getters ----
 
     /// Our nickname.
-    pub fn nick(&self) -> &Nick<'static> {
-        &self.nick
+    pub fn nick(&self) -> Nick<'_> {
+        self.nick.borrowed()
     }
 
     /// Whether the server accepted us.
@@ -204,12 +214,12 @@ impl ClientSession {
     }
 
     /// Our room.
-    pub fn room(&self) -> Option<&Room<'static>> {
-        self.room.as_ref()
+    pub fn room(&self) -> Option<Room<'_>> {
+        self.room.as_ref().map(RoomBuf::borrowed)
     }
 
     /// The members of our room, us included, in join order.
-    pub fn members(&self) -> &[Nick<'static>] {
+    pub fn members(&self) -> &[NickBuf] {
         &self.members
     }
 
@@ -286,8 +296,8 @@ impl ClientSession {
                 self.host = Some(host.to_string());
                 self.events.push_back(ClientEvent::Registered { host: host.to_string() });
             }
-            ServerMessage::NotAccepted { reason } => self.refused(false, &reason),
-            ServerMessage::NicknameInUse { reason } => self.refused(true, &reason),
+            ServerMessage::NotAccepted { reason } => self.refused(false, reason),
+            ServerMessage::NicknameInUse { reason } => self.refused(true, reason),
             ServerMessage::Ping { token } => self.queue(&ClientCommand::Pong { token }),
             ServerMessage::Pong { token } => {
                 if let Some(sent) = self.pings.remove(&token) {
@@ -305,7 +315,7 @@ impl ClientSession {
                 self.events.push_back(ClientEvent::Joined { room });
             }
             ServerMessage::UserList { room, users } => {
-                if self.is_our_room(&room) {
+                if self.is_our_room(room) {
                     // A big room's list comes in several lines after JOINED.
                     for nick in users.iter() {
                         if self.member_keys.insert(nick.key()) {
@@ -319,7 +329,7 @@ impl ClientSession {
                 }
             }
             ServerMessage::UserJoin { room, nick } => {
-                if self.is_our_room(&room) {
+                if self.is_our_room(room) {
                     let nick = nick.into_owned();
                     if self.member_keys.insert(nick.key()) {
                         self.members.push(nick.clone());
@@ -329,9 +339,9 @@ impl ClientSession {
                 }
             }
             ServerMessage::UserLeave { room, nick } => {
-                if self.is_our_room(&room) {
+                if self.is_our_room(room) {
                     self.member_keys.remove(&nick.key());
-                    self.members.retain(|m| !m.same_user(&nick));
+                    self.members.retain(|m| !m.same_user(nick));
                     let nick = nick.into_owned();
                     self.events.push_back(ClientEvent::UserLeft { room: room.into_owned(), nick });
                 }
@@ -352,7 +362,7 @@ impl ClientSession {
             ServerMessage::Talk { peer, action } => self.handle_talk(peer.into_owned(), action),
             ServerMessage::Voice { scope, session, key } => {
                 let credential = VoiceCredential { scope: scope.into_owned(), session, key };
-                match &credential.scope {
+                match scope {
                     VoiceScope::Room(_) => self.room_voice = Some(credential.clone()),
                     VoiceScope::Call(_) => self.call_voice = Some(credential.clone()),
                 }
@@ -367,7 +377,7 @@ impl ClientSession {
         }
     }
 
-    fn refused(&mut self, nickname_in_use: bool, reason: &Text<'_>) {
+    fn refused(&mut self, nickname_in_use: bool, reason: Text<'_>) {
         let reason = reason.to_string();
         if self.phase == Phase::Connecting {
             self.events.push_back(ClientEvent::Refused { nickname_in_use, reason });
@@ -378,12 +388,12 @@ impl ClientSession {
         }
     }
 
-    fn is_our_room(&self, room: &Room<'_>) -> bool {
+    fn is_our_room(&self, room: Room<'_>) -> bool {
         self.room.as_ref().is_some_and(|r| r.same_room(room))
     }
 
-    fn handle_talk(&mut self, peer: Nick<'static>, action: TalkAction) {
-        let is_peer = self.call.peer().is_some_and(|p| p.same_user(&peer));
+    fn handle_talk(&mut self, peer: NickBuf, action: TalkAction) {
+        let is_peer = self.call.peer().is_some_and(|p| p.same_user(peer.borrowed()));
         match (action, &self.call) {
             (TalkAction::Request, CallState::Idle) => {
                 self.call = CallState::Incoming(peer.clone());
@@ -415,8 +425,8 @@ impl ClientSession {
     fn end_call(&mut self, how: CallEnd) {
         let call = std::mem::replace(&mut self.call, CallState::Idle);
         self.call_voice = None;
-        if let Some(peer) = call.peer() {
-            self.events.push_back(ClientEvent::CallEnded { peer: peer.clone(), how });
+        if let Some(peer) = call.into_peer() {
+            self.events.push_back(ClientEvent::CallEnded { peer, how });
         }
     }
 
@@ -433,15 +443,17 @@ impl ClientSession {
     /// Says `text` in our room.
     pub fn say(&mut self, text: Text<'_>) -> Result<(), ClientError> {
         self.check_registered()?;
-        let room = self.room.clone().ok_or(ClientError::NoRoom)?;
-        self.queue(&ClientCommand::RoomMessage { room, text });
+        let room = self.room.as_ref().ok_or(ClientError::NoRoom)?.borrowed();
+        // Encoded here rather than through `queue`: the line borrows the
+        // room from `self`.
+        ClientCommand::RoomMessage { room, text }.encode(&mut self.output);
         Ok(())
     }
 
     /// Sends `text` to `to` privately.
     pub fn private_message(&mut self, to: Nick<'_>, text: Text<'_>) -> Result<(), ClientError> {
         self.check_registered()?;
-        if to.same_user(&self.nick) {
+        if to.same_user(self.nick()) {
             return Err(ClientError::SelfTarget);
         }
         self.queue(&ClientCommand::PrivateMessage { to, text });
@@ -451,13 +463,13 @@ impl ClientSession {
     /// Asks `peer` for a call.
     pub fn call(&mut self, peer: Nick<'_>) -> Result<(), ClientError> {
         self.check_registered()?;
-        if peer.same_user(&self.nick) {
+        if peer.same_user(self.nick()) {
             return Err(ClientError::SelfTarget);
         }
         if self.call != CallState::Idle {
             return Err(ClientError::AlreadyInCall);
         }
-        self.call = CallState::Outgoing(peer.clone().into_owned());
+        self.call = CallState::Outgoing(peer.into_owned());
         self.queue(&ClientCommand::Talk { peer, action: TalkAction::Request });
         Ok(())
     }
@@ -468,7 +480,7 @@ impl ClientSession {
         let CallState::Incoming(peer) = self.call.clone() else {
             return Err(ClientError::NoIncomingCall);
         };
-        self.queue(&ClientCommand::Talk { peer: peer.clone(), action: TalkAction::Accept });
+        self.queue(&ClientCommand::Talk { peer: peer.borrowed(), action: TalkAction::Accept });
         self.call = CallState::Active(peer.clone());
         self.events.push_back(ClientEvent::CallStarted { peer });
         Ok(())
@@ -480,7 +492,7 @@ impl ClientSession {
         let CallState::Incoming(peer) = self.call.clone() else {
             return Err(ClientError::NoIncomingCall);
         };
-        self.queue(&ClientCommand::Talk { peer, action: TalkAction::Deny });
+        self.queue(&ClientCommand::Talk { peer: peer.borrowed(), action: TalkAction::Deny });
         self.end_call(CallEnd::Denied);
         Ok(())
     }
@@ -488,8 +500,10 @@ impl ClientSession {
     /// Ends the call, or withdraws our request.
     pub fn hang_up(&mut self) -> Result<(), ClientError> {
         self.check_registered()?;
-        let peer = self.call.peer().cloned().ok_or(ClientError::NotInCall)?;
-        self.queue(&ClientCommand::Talk { peer, action: TalkAction::End });
+        let peer = self.call.peer().ok_or(ClientError::NotInCall)?;
+        // Encoded here rather than through `queue`: the line borrows the
+        // peer from `self`.
+        ClientCommand::Talk { peer, action: TalkAction::End }.encode(&mut self.output);
         self.end_call(CallEnd::HungUp);
         Ok(())
     }

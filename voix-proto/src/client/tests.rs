@@ -86,8 +86,12 @@ impl Net {
     }
 }
 
-fn nick(s: &str) -> Nick<'static> {
-    Nick::from_string(s.to_owned()).unwrap()
+fn nick(s: &str) -> Nick<'_> {
+    Nick::new(s).unwrap()
+}
+
+fn nick_buf(s: &str) -> NickBuf {
+    nick(s).into_owned()
 }
 
 #[test]
@@ -133,12 +137,12 @@ fn chat_in_rooms_and_private() {
         net.events(b),
         [
             ClientEvent::RoomMessage {
-                from: nick("Alice"),
-                room: Room::LOBBY,
+                from: nick_buf("Alice"),
+                room: Room::LOBBY.into_owned(),
                 text: Text::new("hello: all").unwrap().into_owned()
             },
             ClientEvent::PrivateMessage {
-                from: nick("Alice"),
+                from: nick_buf("Alice"),
                 text: Text::new("psst").unwrap().into_owned()
             },
         ]
@@ -147,9 +151,10 @@ fn chat_in_rooms_and_private() {
     net.drive();
     assert_eq!(net.client(b).members(), [nick("Bob")]);
     assert_eq!(net.client(a).members(), [nick("Alice")]);
-    assert!(
-        net.events(a).contains(&ClientEvent::UserLeft { room: Room::LOBBY, nick: nick("Bob") })
-    );
+    assert!(net.events(a).contains(&ClientEvent::UserLeft {
+        room: Room::LOBBY.into_owned(),
+        nick: nick_buf("Bob")
+    }));
     assert_eq!(
         net.client(a).private_message(nick("ALICE"), Text::new("me").unwrap()),
         Err(ClientError::SelfTarget)
@@ -165,20 +170,21 @@ fn a_call_from_request_to_hang_up() {
     net.client(a).call(nick("Bob")).unwrap();
     assert_eq!(net.client(a).call(nick("Bob")), Err(ClientError::AlreadyInCall));
     net.drive();
-    assert_eq!(net.client(b).call_state(), &CallState::Incoming(nick("Alice")));
+    assert_eq!(net.client(b).call_state(), &CallState::Incoming(nick_buf("Alice")));
     net.client(b).accept().unwrap();
     net.drive();
-    assert_eq!(net.client(a).call_state(), &CallState::Active(nick("Bob")));
-    assert_eq!(net.client(b).call_state(), &CallState::Active(nick("Alice")));
+    assert_eq!(net.client(a).call_state(), &CallState::Active(nick_buf("Bob")));
+    assert_eq!(net.client(b).call_state(), &CallState::Active(nick_buf("Alice")));
     let call_voice = net.client(a).active_voice().cloned().unwrap();
-    assert_eq!(call_voice.scope, VoiceScope::Call(nick("Bob")));
+    assert_eq!(call_voice.scope, VoiceScopeBuf::Call(nick_buf("Bob")));
     assert_ne!(call_voice.session, lobby_voice.session);
     net.events(a);
     net.client(b).hang_up().unwrap();
     net.drive();
     assert_eq!(net.client(a).call_state(), &CallState::Idle);
     assert!(
-        net.events(a).contains(&ClientEvent::CallEnded { peer: nick("Bob"), how: CallEnd::HungUp })
+        net.events(a)
+            .contains(&ClientEvent::CallEnded { peer: nick_buf("Bob"), how: CallEnd::HungUp })
     );
     assert_eq!(net.client(a).active_voice(), Some(&lobby_voice), "room voice resumes");
 }
@@ -191,11 +197,15 @@ fn crossing_calls_connect_both_sides() {
     net.client(a).call(nick("Bob")).unwrap();
     net.client(b).call(nick("Alice")).unwrap();
     net.drive();
-    assert_eq!(net.client(a).call_state(), &CallState::Active(nick("Bob")));
-    assert_eq!(net.client(b).call_state(), &CallState::Active(nick("Alice")));
+    assert_eq!(net.client(a).call_state(), &CallState::Active(nick_buf("Bob")));
+    assert_eq!(net.client(b).call_state(), &CallState::Active(nick_buf("Alice")));
     for (i, peer) in [(a, "Bob"), (b, "Alice")] {
         let voice = net.client(i).active_voice().cloned().unwrap();
-        assert_eq!(voice.scope, VoiceScope::Call(nick(peer)), "{peer}'s partner talks to {peer}");
+        assert_eq!(
+            voice.scope,
+            VoiceScopeBuf::Call(nick_buf(peer)),
+            "{peer}'s partner talks to {peer}"
+        );
     }
 }
 
@@ -213,18 +223,19 @@ fn refused_and_unanswered_calls_resolve() {
     net.drive();
     assert_eq!(net.client(a).call_state(), &CallState::Idle);
     assert!(
-        net.events(a).contains(&ClientEvent::CallEnded { peer: nick("Bob"), how: CallEnd::Denied })
+        net.events(a)
+            .contains(&ClientEvent::CallEnded { peer: nick_buf("Bob"), how: CallEnd::Denied })
     );
     net.client(a).call(nick("Bob")).unwrap();
     net.drive();
     net.advance(ServerConfig::DEFAULT_RING_TIMEOUT);
     assert!(
         net.events(a)
-            .contains(&ClientEvent::CallEnded { peer: nick("Bob"), how: CallEnd::NoAnswer })
+            .contains(&ClientEvent::CallEnded { peer: nick_buf("Bob"), how: CallEnd::NoAnswer })
     );
     assert!(
         net.events(b)
-            .contains(&ClientEvent::CallEnded { peer: nick("Alice"), how: CallEnd::Withdrawn })
+            .contains(&ClientEvent::CallEnded { peer: nick_buf("Alice"), how: CallEnd::Withdrawn })
     );
 }
 
@@ -324,7 +335,7 @@ proptest! {
         for act in script {
             // Commands the session refuses locally are simply not sent.
             let _ = match act {
-                Action::Join(i, r) => net.client(i).join(Room::from_string(format!("#R{r}")).unwrap()),
+                Action::Join(i, r) => net.client(i).join(Room::new(&format!("#R{r}")).unwrap()),
                 Action::Say(i) => net.client(i).say(Text::new("hi").unwrap()),
                 Action::Msg(i, j) => net.client(i).private_message(nick(NAMES[j]), Text::new("yo").unwrap()),
                 Action::Call(i, j) => net.client(i).call(nick(NAMES[j])),
@@ -354,12 +365,12 @@ proptest! {
             }
             // Every call, ringing or live, is seen the same way from both ends.
             let (peer, theirs) = match me.call_state() {
-                CallState::Active(peer) => (peer, CallState::Active(me.nick().clone())),
-                CallState::Outgoing(peer) => (peer, CallState::Incoming(me.nick().clone())),
-                CallState::Incoming(peer) => (peer, CallState::Outgoing(me.nick().clone())),
+                CallState::Active(peer) => (peer, CallState::Active(me.nick().into_owned())),
+                CallState::Outgoing(peer) => (peer, CallState::Incoming(me.nick().into_owned())),
+                CallState::Incoming(peer) => (peer, CallState::Outgoing(me.nick().into_owned())),
                 CallState::Idle => continue,
             };
-            let j = live.iter().copied().find(|&j| net.clients[j].1.nick() == peer);
+            let j = live.iter().copied().find(|&j| net.clients[j].1.nick() == *peer);
             let j = j.expect("a call's peer is still here");
             prop_assert_eq!(net.clients[j].1.call_state(), &theirs, "{}'s call", me.nick());
         }

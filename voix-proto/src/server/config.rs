@@ -2,15 +2,15 @@
 
 use std::time::Duration;
 
-use crate::Text;
 use crate::wire::DEFAULT_MAX_LINE_LEN;
+use crate::{Text, TextBuf};
 
 /// The server core's limits and timers. [`ServerConfig::default`] gives the
 /// documented defaults (PROTOCOL.md, "Limits").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// The name the server gives in `ACCEPT: <host>`.
-    pub host_name: Text<'static>,
+    pub host_name: TextBuf,
     /// Connections (registered or not) held at once; one more is refused
     /// with `ERROR SERVERFULL`.
     pub max_clients: usize,

@@ -1,7 +1,7 @@
 //! What the server core tells the program that runs it.
 
 use super::ConnectionId;
-use crate::Nick;
+use crate::NickBuf;
 use crate::voice::RelayCommand;
 
 /// Why the server closed a connection.
@@ -45,27 +45,27 @@ pub enum ServerEvent {
         /// Its connection.
         conn: ConnectionId,
         /// Its nickname.
-        nick: Nick<'static>,
+        nick: NickBuf,
     },
     /// A registered user left.
     Left {
         /// Their nickname.
-        nick: Nick<'static>,
+        nick: NickBuf,
         /// Why.
         reason: CloseReason,
     },
     /// A call was accepted.
     CallStarted {
         /// Who called.
-        caller: Nick<'static>,
+        caller: NickBuf,
         /// Who answered.
-        callee: Nick<'static>,
+        callee: NickBuf,
     },
     /// A call ended, was denied, or rang out.
     CallEnded {
         /// Who called.
-        caller: Nick<'static>,
+        caller: NickBuf,
         /// Who was called.
-        callee: Nick<'static>,
+        callee: NickBuf,
     },
 }

@@ -48,10 +48,10 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::voice::{GroupId, RelayCommand, SessionId, SessionIds, VoiceKey};
 use crate::wire::{
-    BadLine, ClientCommand, ErrorCode, LineReader, ParseError, ServerMessage, TalkAction,
-    VoiceScope,
+    BadLine, ClientCommand, ErrorCode, LineReader, NickListBuf, ParseError, ServerMessage,
+    TalkAction, VoiceScope,
 };
-use crate::{NameKey, Nick, Room, Text};
+use crate::{NameKey, Nick, NickBuf, Room, Text, TextBuf};
 use calls::{Call, CallId, CallState};
 use rate::TokenBucket;
 use rooms::Rooms;
@@ -88,7 +88,7 @@ enum TimerKey {
 /// A registered user.
 #[derive(Debug)]
 struct User {
-    nick: Nick<'static>,
+    nick: NickBuf,
     key: NameKey,
     /// The user's room, by key.
     room: NameKey,
@@ -172,32 +172,30 @@ const MAX_OUTPUT_LINE_LEN: usize = crate::wire::DEFAULT_MAX_LINE_LEN;
 
 /// A room's members as one or more `USERLIST` lists, each short enough for
 /// a line of at most [`MAX_OUTPUT_LINE_LEN`] bytes (a big room needs several).
-fn user_list_lines<'n>(
-    room: &Room<'_>,
-    nicks: impl Iterator<Item = &'n Nick<'n>>,
-) -> Vec<crate::wire::NickList<'static>> {
+fn user_list_lines<'n>(room: Room<'_>, nicks: impl Iterator<Item = Nick<'n>>) -> Vec<NickListBuf> {
     // "USERLIST " + room + ": " + list
     let budget = MAX_OUTPUT_LINE_LEN - "USERLIST : ".len() - room.as_str().len();
     let mut lists = Vec::new();
-    let mut chunk: Vec<&Nick<'_>> = Vec::new();
+    let mut chunk: Vec<Nick<'_>> = Vec::new();
     let mut len = 0;
     for nick in nicks {
         let added = nick.as_str().len() + if chunk.is_empty() { 0 } else { 2 };
         if len + added > budget {
-            lists.push(crate::wire::NickList::from_nicks(chunk.drain(..)));
+            lists.push(NickListBuf::from_nicks(chunk.drain(..)));
             len = 0;
         }
         len += nick.as_str().len() + if chunk.is_empty() { 0 } else { 2 };
         chunk.push(nick);
     }
-    lists.push(crate::wire::NickList::from_nicks(chunk));
+    lists.push(NickListBuf::from_nicks(chunk));
     lists
 }
 
 /// Builds the human-readable part of a reply. Every piece comes from
 /// validated values, so the text has no line breaks and is not empty.
-fn reason(args: fmt::Arguments<'_>) -> Text<'static> {
-    Text::from_string(args.to_string()).expect("reasons are non-empty and built from valid parts")
+fn reason(args: fmt::Arguments<'_>) -> TextBuf {
+    TextBuf::from_string(args.to_string())
+        .expect("reasons are non-empty and built from valid parts")
 }
 
 impl Server {
@@ -273,6 +271,7 @@ impl Server {
         self.open += 1;
         if self.shutting_down {
             let reason = reason(format_args!("the server is shutting down"));
+            let reason = reason.borrowed();
             self.send_final(id, &ServerMessage::Error { code: ErrorCode::Shutdown, reason });
             self.close(id, CloseReason::Shutdown);
         } else if self.open > self.config.max_clients {
@@ -453,7 +452,7 @@ impl Server {
         self.conns.get_mut(&id)?.user.as_mut()
     }
 
-    fn nick_of(&self, id: ConnectionId) -> Option<Nick<'static>> {
+    fn nick_of(&self, id: ConnectionId) -> Option<NickBuf> {
         self.user(id).map(|u| u.nick.clone())
     }
 
@@ -540,10 +539,10 @@ impl Server {
             ),
             ClientCommand::Ping { token } => self.send(id, &ServerMessage::Pong { token }),
             ClientCommand::Pong { token } => self.handle_pong(now, id, token),
-            ClientCommand::Join { room } => self.join(id, &room),
-            ClientCommand::RoomMessage { room, text } => self.room_message(id, &room, &text),
-            ClientCommand::PrivateMessage { to, text } => self.private_message(id, &to, &text),
-            ClientCommand::Talk { peer, action } => self.talk(now, id, &peer, action),
+            ClientCommand::Join { room } => self.join(id, room),
+            ClientCommand::RoomMessage { room, text } => self.room_message(id, room, text),
+            ClientCommand::PrivateMessage { to, text } => self.private_message(id, to, text),
+            ClientCommand::Talk { peer, action } => self.talk(now, id, peer, action),
             ClientCommand::Disconnect => self.close(id, CloseReason::ClientQuit),
         }
     }
@@ -554,7 +553,7 @@ impl Server {
         let key = nick.key();
         if self.nicks.contains_key(&key) {
             let reason = reason(format_args!("the nickname {nick} is already in use"));
-            self.send(id, &ServerMessage::NicknameInUse { reason });
+            self.send(id, &ServerMessage::NicknameInUse { reason: reason.borrowed() });
             return;
         }
         let nick = nick.into_owned();
@@ -566,10 +565,10 @@ impl Server {
         }
         self.timers.cancel(TimerKey::Registration(id));
         let host = self.config.host_name.clone();
-        self.send(id, &ServerMessage::Accept { host });
+        self.send(id, &ServerMessage::Accept { host: host.borrowed() });
         self.send_ping(now, id);
         self.events.push_back(ServerEvent::Registered { conn: id, nick });
-        self.enter_room(id, &Room::LOBBY);
+        self.enter_room(id, Room::LOBBY);
     }
 
     fn send_ping(&mut self, now: Instant, id: ConnectionId) {
@@ -596,7 +595,7 @@ impl Server {
 
     // ---- rooms and messages ----
 
-    fn join(&mut self, id: ConnectionId, room: &Room<'_>) {
+    fn join(&mut self, id: ConnectionId, room: Room<'_>) {
         let Some(user) = self.user(id) else { return };
         let key = room.key();
         if key == user.room {
@@ -619,7 +618,7 @@ impl Server {
     }
 
     /// Puts a registered user who is in no room into `room`.
-    fn enter_room(&mut self, id: ConnectionId, room: &Room<'_>) {
+    fn enter_room(&mut self, id: ConnectionId, room: Room<'_>) {
         let Some(nick) = self.nick_of(id) else { return };
         let key = room.key();
         let fresh_group = GroupId(self.next_group);
@@ -630,8 +629,12 @@ impl Server {
         });
         let (name, group) = (state.name.clone(), state.group);
         let user_lists = user_list_lines(
-            &name,
-            state.members.iter().filter_map(|m| self.conns.get(m)?.user.as_ref()).map(|u| &u.nick),
+            name.borrowed(),
+            state
+                .members
+                .iter()
+                .filter_map(|m| self.conns.get(m)?.user.as_ref())
+                .map(|u| u.nick.borrowed()),
         );
         if created {
             self.next_group += 1;
@@ -642,14 +645,15 @@ impl Server {
             user.room = key.clone();
             user.room_voice = voice.as_ref().map(|(s, _)| *s);
         }
-        self.broadcast(id, &ServerMessage::UserJoin { room: name.clone(), nick });
-        self.send(id, &ServerMessage::Joined { room: name.clone() });
-        for users in user_lists {
-            self.send(id, &ServerMessage::UserList { room: name.clone(), users });
+        let room = name.borrowed();
+        self.broadcast(id, &ServerMessage::UserJoin { room, nick: nick.borrowed() });
+        self.send(id, &ServerMessage::Joined { room });
+        for users in &user_lists {
+            self.send(id, &ServerMessage::UserList { room, users: users.borrowed() });
         }
         match voice {
             Some((session, key)) => {
-                self.send(id, &ServerMessage::Voice { scope: VoiceScope::Room(name), session, key })
+                self.send(id, &ServerMessage::Voice { scope: VoiceScope::Room(room), session, key })
             }
             None => self.no_voice(id),
         }
@@ -665,11 +669,12 @@ impl Server {
         }
         self.rooms.leave(&key, id);
         if let Some(name) = self.rooms.get(&key).map(|r| r.name.clone()) {
-            self.broadcast(id, &ServerMessage::UserLeave { room: name, nick });
+            let (room, nick) = (name.borrowed(), nick.borrowed());
+            self.broadcast(id, &ServerMessage::UserLeave { room, nick });
         }
     }
 
-    fn room_message(&mut self, id: ConnectionId, room: &Room<'_>, text: &Text<'_>) {
+    fn room_message(&mut self, id: ConnectionId, room: Room<'_>, text: Text<'_>) {
         let user = self.conns.get(&id).and_then(|c| c.user.as_ref());
         let Some((user, state)) = user
             .and_then(|u| Some((u, self.rooms.get(&u.room)?)))
@@ -685,7 +690,7 @@ impl Server {
         let msg = ServerMessage::RoomMessage {
             from: user.nick.borrowed(),
             room: state.name.borrowed(),
-            text: text.borrowed(),
+            text,
         };
         self.line.clear();
         msg.encode(&mut self.line);
@@ -714,7 +719,7 @@ impl Server {
         false
     }
 
-    fn private_message(&mut self, id: ConnectionId, to: &Nick<'_>, text: &Text<'_>) {
+    fn private_message(&mut self, id: ConnectionId, to: Nick<'_>, text: Text<'_>) {
         let Some(from) = self.nick_of(id) else { return };
         match self.nicks.get(&to.key()).copied() {
             None => self.error(id, ErrorCode::NoSuchNick, format_args!("no user named {to}")),
@@ -724,7 +729,7 @@ impl Server {
             Some(peer) => {
                 let len = "PRIVMSG : ".len() + from.as_str().len() + text.as_str().len();
                 if self.fits_output(id, len) {
-                    self.send(peer, &ServerMessage::PrivateMessage { from, text: text.borrowed() });
+                    self.send(peer, &ServerMessage::PrivateMessage { from: from.borrowed(), text });
                 }
             }
         }
@@ -732,16 +737,13 @@ impl Server {
 
     // ---- calls ----
 
-    fn talk(&mut self, now: Instant, id: ConnectionId, peer: &Nick<'_>, action: TalkAction) {
+    fn talk(&mut self, now: Instant, id: ConnectionId, peer: Nick<'_>, action: TalkAction) {
         let refuse = |server: &mut Self, code, args: fmt::Arguments<'_>| {
             server.error(id, code, args);
             if action == TalkAction::Request {
                 // Every request resolves in a TALK line, so that a client's
                 // call state never waits for an answer that cannot come.
-                server.send(
-                    id,
-                    &ServerMessage::Talk { peer: peer.borrowed(), action: TalkAction::Deny },
-                );
+                server.send(id, &ServerMessage::Talk { peer, action: TalkAction::Deny });
             }
         };
         let Some(peer_id) = self.nicks.get(&peer.key()).copied() else {
@@ -845,7 +847,7 @@ impl Server {
             match self.open_voice(nick.clone(), Some(group)) {
                 Some((session, key)) => {
                     sessions.push(session);
-                    let scope = VoiceScope::Call(peer_nick.clone());
+                    let scope = VoiceScope::Call(peer_nick.borrowed());
                     self.send(party, &ServerMessage::Voice { scope, session, key });
                 }
                 None => self.no_voice(party),
@@ -889,7 +891,7 @@ impl Server {
     /// Sends `to` the line `TALK <about's nick>: <action>`.
     fn send_talk(&mut self, to: ConnectionId, about: ConnectionId, action: TalkAction) {
         if let Some(peer) = self.nick_of(about) {
-            self.send(to, &ServerMessage::Talk { peer, action });
+            self.send(to, &ServerMessage::Talk { peer: peer.borrowed(), action });
         }
     }
 
@@ -898,7 +900,7 @@ impl Server {
     /// at the voice session limit.
     fn open_voice(
         &mut self,
-        nick: Nick<'static>,
+        nick: NickBuf,
         group: Option<GroupId>,
     ) -> Option<(SessionId, VoiceKey)> {
         if self.voice_sessions >= self.config.max_voice_sessions {
@@ -976,11 +978,11 @@ impl Server {
     // ---- output ----
 
     fn error(&mut self, id: ConnectionId, code: ErrorCode, args: fmt::Arguments<'_>) {
-        self.send(id, &ServerMessage::Error { code, reason: reason(args) });
+        self.send(id, &ServerMessage::Error { code, reason: reason(args).borrowed() });
     }
 
     fn not_accepted(&mut self, id: ConnectionId, args: fmt::Arguments<'_>) {
-        self.send(id, &ServerMessage::NotAccepted { reason: reason(args) });
+        self.send(id, &ServerMessage::NotAccepted { reason: reason(args).borrowed() });
     }
 
     /// Queues one line for one connection.
@@ -1054,10 +1056,9 @@ impl Server {
     fn close_overflowed(&mut self) {
         while let Some(id) = self.overflowed.pop() {
             let max = self.config.max_output_queue_bytes;
-            let msg = ServerMessage::Error {
-                code: ErrorCode::SendQueueFull,
-                reason: reason(format_args!("more than {max} bytes of output were waiting")),
-            };
+            let reason = reason(format_args!("more than {max} bytes of output were waiting"));
+            let msg =
+                ServerMessage::Error { code: ErrorCode::SendQueueFull, reason: reason.borrowed() };
             // The limit has room for this one line more.
             self.send_final(id, &msg);
             self.close(id, CloseReason::SendQueueFull);

@@ -4,13 +4,13 @@ use std::collections::HashMap;
 
 use super::ConnectionId;
 use crate::voice::GroupId;
-use crate::{NameKey, Room};
+use crate::{NameKey, Room, RoomBuf};
 
 /// One room: its name as first spelled, its members in join order, and the
 /// voice group its members talk in.
 #[derive(Debug)]
 pub(crate) struct RoomState {
-    pub(crate) name: Room<'static>,
+    pub(crate) name: RoomBuf,
     pub(crate) members: Vec<ConnectionId>,
     pub(crate) group: GroupId,
 }
@@ -29,7 +29,7 @@ impl Rooms {
         let mut by_key = HashMap::new();
         by_key.insert(
             lobby.clone(),
-            RoomState { name: Room::LOBBY, members: Vec::new(), group: lobby_group },
+            RoomState { name: Room::LOBBY.into_owned(), members: Vec::new(), group: lobby_group },
         );
         Self { by_key, lobby }
     }
@@ -53,12 +53,12 @@ impl Rooms {
     pub(crate) fn join(
         &mut self,
         key: NameKey,
-        name: &Room<'_>,
+        name: Room<'_>,
         member: ConnectionId,
         new_group: impl FnOnce() -> GroupId,
     ) -> &RoomState {
         let room = self.by_key.entry(key).or_insert_with(|| RoomState {
-            name: name.clone().into_owned(),
+            name: name.into_owned(),
             members: Vec::new(),
             group: new_group(),
         });

@@ -217,7 +217,7 @@ fn no_longer_than_any(datagram: &[u8]) -> Result<usize, VoicePacketError> {
 }
 
 /// Appends the start of a RELAY plaintext, `[nick_len u8][nick]`, to `out`.
-pub(crate) fn write_nick_prefix(nick: &Nick<'_>, out: &mut Vec<u8>) {
+pub(crate) fn write_nick_prefix(nick: Nick<'_>, out: &mut Vec<u8>) {
     let nick = nick.as_str().as_bytes();
     let len = u8::try_from(nick.len()).expect("a Nick is at most MAX_NICK_LEN (32) bytes");
     out.push(len);
@@ -332,7 +332,7 @@ mod tests {
     #[test]
     fn relay_body_round_trips_and_refuses_bad_nicks() {
         let mut body = Vec::new();
-        write_nick_prefix(&Nick::new("Jørgen").expect("valid nick"), &mut body);
+        write_nick_prefix(Nick::new("Jørgen").expect("valid nick"), &mut body);
         body.extend_from_slice(b"opus");
         assert_eq!(body[0], 7);
         let (nick, opus) = split_relay_body(&body).expect("own output parses");

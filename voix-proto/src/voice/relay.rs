@@ -12,7 +12,7 @@ use super::packet::{self, Header, Kind, PacketKind};
 use super::queue::{Transmit, TransmitQueue};
 use super::replay::ReplayWindow;
 use super::table::{Session, SessionTable, Slot};
-use crate::Nick;
+use crate::NickBuf;
 
 /// A set of sessions that hear each other: a room, or a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,7 +29,7 @@ pub enum RelayCommand {
         /// The session's key, also sent to its client.
         key: VoiceKey,
         /// The nick that receivers see on this session's voice.
-        speaker: Nick<'static>,
+        speaker: NickBuf,
         /// The group it speaks and listens in, or `None` for paused.
         group: Option<GroupId>,
     },
@@ -313,7 +313,7 @@ impl Relay {
             self.sessions.get_mut(slot).ok_or(VoicePacketError::UnknownSession(header.session))?;
         sender.window.check(header.sequence)?;
         self.plaintext.clear();
-        packet::write_nick_prefix(&sender.nick, &mut self.plaintext);
+        packet::write_nick_prefix(sender.nick.borrowed(), &mut self.plaintext);
         let prefix = self.plaintext.len();
         self.plaintext.extend_from_slice(ciphertext);
         sender.cipher.open(head, &mut self.plaintext[prefix..], tag)?;

@@ -10,14 +10,14 @@ use super::aead::PacketCipher;
 use super::key::SessionId;
 use super::relay::GroupId;
 use super::replay::ReplayWindow;
-use crate::Nick;
+use crate::NickBuf;
 
 /// What the relay knows about one session.
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
     pub(crate) id: SessionId,
     pub(crate) cipher: PacketCipher,
-    pub(crate) nick: Nick<'static>,
+    pub(crate) nick: NickBuf,
     /// `None`: paused, neither sends nor receives.
     pub(crate) group: Option<GroupId>,
     /// The address proven by the last authenticated datagram.
@@ -173,7 +173,7 @@ mod tests {
                         table.insert(Session {
                             id,
                             cipher: PacketCipher::new(&VoiceKey::from_bytes([0; 32])),
-                            nick: Nick::new("n").expect("valid").into_owned(),
+                            nick: crate::Nick::new("n").expect("valid").into_owned(),
                             group: group.map(GroupId),
                             addr: None,
                             window: ReplayWindow::default(),

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use proptest::prelude::*;
 
 use super::*;
-use crate::Nick;
+use crate::{Nick, NickBuf};
 
 /// One client: its endpoint and the address its datagrams come from.
 struct Member {
@@ -48,7 +48,7 @@ impl Net {
         let n = self.members.len();
         let session = self.ids.next().expect("few sessions");
         let nick = format!("user{n}");
-        let speaker = Nick::from_string(nick.clone()).expect("valid nick");
+        let speaker = NickBuf::from_string(nick.clone()).expect("valid nick");
         self.relay
             .apply(RelayCommand::Open { session, key: key(n), speaker, group: group.map(GroupId) })
             .expect("fresh id below the limit");

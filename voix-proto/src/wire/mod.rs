@@ -15,8 +15,8 @@ pub use client::ClientCommand;
 pub use code::ErrorCode;
 pub use error::ParseError;
 pub use framing::{BadLine, DEFAULT_MAX_LINE_LEN, Framed, LineReader};
-pub use nick_list::NickList;
-pub use server::{ServerMessage, VoiceScope};
+pub use nick_list::{NickList, NickListBuf};
+pub use server::{ServerMessage, VoiceScope, VoiceScopeBuf};
 pub use talk::TalkAction;
 pub use word::CommandWord;
 

@@ -1,15 +1,14 @@
 //! The comma-separated nickname list of a `USERLIST` line.
 
-use std::borrow::Cow;
-
 use crate::{NameError, Nick};
 
 /// The users of a room as a `USERLIST` line carries them: `a, b, c`.
 ///
-/// Kept as the validated text, so parsing borrows and does not allocate;
-/// [`NickList::iter`] yields the nicknames.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NickList<'a>(Cow<'a, str>);
+/// A borrowed view of the validated text, `Copy`, so parsing neither
+/// allocates nor leaves anything to drop; [`NickList::iter`] yields the
+/// nicknames. [`NickListBuf`] owns one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NickList<'a>(&'a str);
 
 impl<'a> NickList<'a> {
     /// Validates a list as it appears on the wire. Entries are separated by
@@ -21,28 +20,16 @@ impl<'a> NickList<'a> {
                 Nick::new(entry.trim_matches(' '))?;
             }
         }
-        Ok(Self(Cow::Borrowed(s)))
-    }
-
-    /// Builds the list from nicknames, in the given order.
-    pub fn from_nicks<'n>(nicks: impl IntoIterator<Item = &'n Nick<'n>>) -> NickList<'static> {
-        let mut s = String::new();
-        for nick in nicks {
-            if !s.is_empty() {
-                s.push_str(", ");
-            }
-            s.push_str(nick.as_str());
-        }
-        NickList(Cow::Owned(s))
+        Ok(Self(s))
     }
 
     /// The list as written on the wire.
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn as_str(&self) -> &'a str {
+        self.0
     }
 
-    /// The nicknames, in order.
-    pub fn iter(&self) -> impl Iterator<Item = Nick<'_>> {
+    /// The nicknames, in order, borrowed from the list's text.
+    pub fn iter(&self) -> impl Iterator<Item = Nick<'a>> + use<'a> {
         let s = self.0.trim_matches(' ');
         s.split(',').filter(move |_| !s.is_empty()).map(|entry| {
             Nick::new(entry.trim_matches(' ')).expect("validated when the list was made")
@@ -59,9 +46,58 @@ impl<'a> NickList<'a> {
         self.0.trim_matches(' ').is_empty()
     }
 
-    /// A copy that owns its text.
-    pub fn into_owned(self) -> NickList<'static> {
-        NickList(Cow::Owned(self.0.into_owned()))
+    /// An owned copy, which outlives the input.
+    pub fn into_owned(self) -> NickListBuf {
+        NickListBuf(self.0.to_owned())
+    }
+}
+
+/// An owned [`NickList`], as the server builds one to send.
+// A `String` rather than a `Box<str>`: the list is built by appending and
+// sent straight away, so shrinking it to fit would cost a reallocation for
+// nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NickListBuf(String);
+
+impl NickListBuf {
+    /// Builds the list from nicknames, in the given order.
+    pub fn from_nicks<'n>(nicks: impl IntoIterator<Item = Nick<'n>>) -> Self {
+        let mut s = String::new();
+        for nick in nicks {
+            if !s.is_empty() {
+                s.push_str(", ");
+            }
+            s.push_str(nick.as_str());
+        }
+        Self(s)
+    }
+
+    /// A borrowed view of the list.
+    pub fn borrowed(&self) -> NickList<'_> {
+        NickList(&self.0)
+    }
+
+    /// The list as written on the wire.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<NickList<'_>> for NickListBuf {
+    fn from(list: NickList<'_>) -> Self {
+        list.into_owned()
+    }
+}
+
+impl PartialEq<NickListBuf> for NickList<'_> {
+    fn eq(&self, other: &NickListBuf) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl PartialEq<NickList<'_>> for NickListBuf {
+    fn eq(&self, other: &NickList<'_>) -> bool {
+        self.0 == other.0
     }
 }
 
@@ -90,6 +126,9 @@ mod tests {
     fn from_nicks_uses_the_seed_separator() {
         let a = Nick::new("Tina").unwrap();
         let b = Nick::new("Mike").unwrap();
-        assert_eq!(NickList::from_nicks([&a, &b]).as_str(), "Tina, Mike");
+        let list = NickListBuf::from_nicks([a, b]);
+        assert_eq!(list.as_str(), "Tina, Mike");
+        assert_eq!(list.borrowed().len(), 2);
+        assert_eq!(list, NickList::parse("Tina, Mike").unwrap());
     }
 }

@@ -6,10 +6,13 @@ use nom::sequence::{delimited, terminated};
 use super::syntax::{self, LineWriter, colon, colon_text, end, spaces, target_text, token};
 use super::{CommandWord, ErrorCode, NickList, ParseError, TalkAction};
 use crate::voice::{SessionId, VoiceKey};
-use crate::{Nick, Room, Text};
+use crate::{Nick, NickBuf, Room, RoomBuf, Text};
 
 /// What a `VOICE` credential is for: the client's room, or a call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Borrowed from the line, as the names in it are; [`VoiceScopeBuf`] owns
+/// one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VoiceScope<'a> {
     /// Voice with every other member of this room.
     Room(Room<'a>),
@@ -17,7 +20,42 @@ pub enum VoiceScope<'a> {
     Call(Nick<'a>),
 }
 
-impl VoiceScope<'_> {
+impl<'a> VoiceScope<'a> {
+    /// The scope as written on the wire: the room or the nickname.
+    pub fn as_str(&self) -> &'a str {
+        match self {
+            Self::Room(room) => room.as_str(),
+            Self::Call(nick) => nick.as_str(),
+        }
+    }
+
+    /// An owned copy, which outlives the input.
+    pub fn into_owned(self) -> VoiceScopeBuf {
+        match self {
+            Self::Room(room) => VoiceScopeBuf::Room(room.into_owned()),
+            Self::Call(nick) => VoiceScopeBuf::Call(nick.into_owned()),
+        }
+    }
+}
+
+/// An owned [`VoiceScope`], as a client keeps it with its credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VoiceScopeBuf {
+    /// Voice with every other member of this room.
+    Room(RoomBuf),
+    /// Voice with this call partner only.
+    Call(NickBuf),
+}
+
+impl VoiceScopeBuf {
+    /// A borrowed view of this scope.
+    pub fn borrowed(&self) -> VoiceScope<'_> {
+        match self {
+            Self::Room(room) => VoiceScope::Room(room.borrowed()),
+            Self::Call(nick) => VoiceScope::Call(nick.borrowed()),
+        }
+    }
+
     /// The scope as written on the wire: the room or the nickname.
     pub fn as_str(&self) -> &str {
         match self {
@@ -25,17 +63,31 @@ impl VoiceScope<'_> {
             Self::Call(nick) => nick.as_str(),
         }
     }
+}
 
-    /// A copy that owns its name.
-    pub fn into_owned(self) -> VoiceScope<'static> {
-        match self {
-            Self::Room(room) => VoiceScope::Room(room.into_owned()),
-            Self::Call(nick) => VoiceScope::Call(nick.into_owned()),
-        }
+impl From<VoiceScope<'_>> for VoiceScopeBuf {
+    fn from(scope: VoiceScope<'_>) -> Self {
+        scope.into_owned()
+    }
+}
+
+impl PartialEq<VoiceScopeBuf> for VoiceScope<'_> {
+    fn eq(&self, other: &VoiceScopeBuf) -> bool {
+        *self == other.borrowed()
+    }
+}
+
+impl PartialEq<VoiceScope<'_>> for VoiceScopeBuf {
+    fn eq(&self, other: &VoiceScope<'_>) -> bool {
+        self.borrowed() == *other
     }
 }
 
 /// A line from the server to a client, borrowing from the input line.
+///
+/// It holds only views of the line, and nothing to drop (see
+/// [`ClientCommand`](super::ClientCommand)). It is not `Copy` only because
+/// a [`VoiceKey`] is not: a key is copied when asked to, never implicitly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerMessage<'a> {
     /// `ACCEPT: host`: registration succeeded.
@@ -323,46 +375,6 @@ impl<'a> ServerMessage<'a> {
             Self::Error { code, reason } => line.arg(code.as_str()).colon(reason.as_str()),
         }
         .finish();
-    }
-
-    /// A copy that owns its data and so outlives the input line.
-    pub fn into_owned(self) -> ServerMessage<'static> {
-        match self {
-            Self::Accept { host } => ServerMessage::Accept { host: host.into_owned() },
-            Self::NotAccepted { reason } => {
-                ServerMessage::NotAccepted { reason: reason.into_owned() }
-            }
-            Self::NicknameInUse { reason } => {
-                ServerMessage::NicknameInUse { reason: reason.into_owned() }
-            }
-            Self::Ping { token } => ServerMessage::Ping { token },
-            Self::Pong { token } => ServerMessage::Pong { token },
-            Self::Joined { room } => ServerMessage::Joined { room: room.into_owned() },
-            Self::UserList { room, users } => {
-                ServerMessage::UserList { room: room.into_owned(), users: users.into_owned() }
-            }
-            Self::UserJoin { room, nick } => {
-                ServerMessage::UserJoin { room: room.into_owned(), nick: nick.into_owned() }
-            }
-            Self::UserLeave { room, nick } => {
-                ServerMessage::UserLeave { room: room.into_owned(), nick: nick.into_owned() }
-            }
-            Self::RoomMessage { from, room, text } => ServerMessage::RoomMessage {
-                from: from.into_owned(),
-                room: room.into_owned(),
-                text: text.into_owned(),
-            },
-            Self::PrivateMessage { from, text } => {
-                ServerMessage::PrivateMessage { from: from.into_owned(), text: text.into_owned() }
-            }
-            Self::Talk { peer, action } => ServerMessage::Talk { peer: peer.into_owned(), action },
-            Self::Voice { scope, session, key } => {
-                ServerMessage::Voice { scope: scope.into_owned(), session, key }
-            }
-            Self::Error { code, reason } => {
-                ServerMessage::Error { code, reason: reason.into_owned() }
-            }
-        }
     }
 }
 
