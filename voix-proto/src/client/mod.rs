@@ -151,6 +151,10 @@ pub struct ClientSession {
     /// time.
     member_keys: HashSet<NameKey>,
     call: CallState,
+    /// The callee of our request that a request to us overtook at the
+    /// server (see `request_overtook_ours`): reported as denied, but not
+    /// answered by the server yet.
+    overtaken: Option<NickBuf>,
     room_voice: Option<VoiceCredential>,
     call_voice: Option<VoiceCredential>,
     /// Our PINGs awaiting PONG: token → when sent.
@@ -181,6 +185,7 @@ impl ClientSession {
             members: Vec::new(),
             member_keys: HashSet::new(),
             call: CallState::Idle,
+            overtaken: None,
             room_voice: None,
             call_voice: None,
             pings: HashMap::new(),
@@ -393,15 +398,16 @@ impl ClientSession {
     }
 
     fn handle_talk(&mut self, peer: NickBuf, action: TalkAction) {
+        if action != TalkAction::Request && self.is_overtaken(peer.borrowed()) {
+            return self.overtaken_answered(peer, action);
+        }
         let is_peer = self.call.peer().is_some_and(|p| p.same_user(peer.borrowed()));
         match (action, &self.call) {
-            (TalkAction::Request, CallState::Idle) => {
-                self.call = CallState::Incoming(peer.clone());
-                self.events.push_back(ClientEvent::IncomingCall { from: peer });
-            }
+            (TalkAction::Request, CallState::Idle) => self.ring(peer),
             (TalkAction::Request, CallState::Outgoing(_)) if is_peer => {
                 // We both asked: the server connects the call.
             }
+            (TalkAction::Request, CallState::Outgoing(_)) => self.request_overtook_ours(peer),
             (TalkAction::Accept, CallState::Outgoing(_)) if is_peer => {
                 self.call = CallState::Active(peer.clone());
                 self.events.push_back(ClientEvent::CallStarted { peer });
@@ -419,6 +425,48 @@ impl ClientSession {
             }
             _ => self.unrecognized(format!("TALK {peer}: {action}"), None),
         }
+    }
+
+    /// `caller` is calling us.
+    fn ring(&mut self, caller: NickBuf) {
+        self.call = CallState::Incoming(caller.clone());
+        self.events.push_back(ClientEvent::IncomingCall { from: caller });
+    }
+
+    /// `caller`'s request came while ours to someone else was pending.
+    /// The server sends a request only to a user who is in no call, so it
+    /// read `caller`'s before ours, and will refuse ours because we are
+    /// ringing (`ERROR BUSY`, then `TALK <callee>: Deny`), unless the
+    /// caller gives up before it reads ours. The new call rings here.
+    fn request_overtook_ours(&mut self, caller: NickBuf) {
+        // Ours is reported as denied now rather than when its Deny
+        // arrives: the user may accept the new call in between, and an
+        // interface that tears down its call (voice included) on
+        // `CallEnded` would then tear down the new one.
+        self.overtaken = self.call.peer().map(Nick::into_owned);
+        self.end_call(CallEnd::Denied);
+        self.ring(caller);
+    }
+
+    /// Whether `peer` is the callee of our overtaken request.
+    fn is_overtaken(&self, peer: Nick<'_>) -> bool {
+        self.overtaken.as_ref().is_some_and(|o| o.same_user(peer))
+    }
+
+    /// The server's answer to our overtaken request, which was reported
+    /// when it was overtaken. The server answers lines in order, so this
+    /// comes before any answer to a later request to the same user.
+    fn overtaken_answered(&mut self, callee: NickBuf, action: TalkAction) {
+        self.overtaken = None;
+        if action == TalkAction::Accept {
+            // The caller gave up before the server read our request, so
+            // it rang after all, and the callee took it. The user was told
+            // that it was denied: end it, as the server's view would
+            // otherwise hold a call that ours does not.
+            self.queue(&ClientCommand::Talk { peer: callee.borrowed(), action: TalkAction::End });
+        }
+        // A Deny (the usual answer: we were ringing) or an End (it rang
+        // out) ends it as reported.
     }
 
     /// Leaves whatever call there is, reporting how it ended.

@@ -239,6 +239,110 @@ fn refused_and_unanswered_calls_resolve() {
     );
 }
 
+/// A session registered as `me` and in `#Lobby`, with its output and
+/// events drained: for scripts of exact server lines.
+fn registered(me: &str) -> ClientSession {
+    let mut session =
+        ClientSession::new(nick(me), RealName::new("").unwrap(), Version::new("1").unwrap());
+    feed(&mut session, "ACCEPT: x\r\nJOINED: #Lobby\r\n");
+    session.poll_transmit();
+    session
+}
+
+/// Feeds `lines` to `session` and returns the events they caused.
+fn feed(session: &mut ClientSession, lines: &str) -> Vec<ClientEvent> {
+    session.handle_input(Instant::now(), lines.as_bytes());
+    std::iter::from_fn(|| session.poll_event()).collect()
+}
+
+#[test]
+fn a_request_while_ours_is_pending_rings_and_ours_ends_once() {
+    let mut b = registered("B");
+    b.call(nick("C")).unwrap();
+    // A's request reached the server before ours, so the server refuses
+    // ours because we are ringing.
+    let events = feed(
+        &mut b,
+        "TALK A: Request\r\nERROR BUSY: you are already in a call with A\r\nTALK C: Deny\r\n",
+    );
+    assert_eq!(
+        events[..2],
+        [
+            ClientEvent::CallEnded { peer: nick_buf("C"), how: CallEnd::Denied },
+            ClientEvent::IncomingCall { from: nick_buf("A") },
+        ]
+    );
+    assert!(matches!(events[2], ClientEvent::Error { .. }));
+    assert_eq!(events.len(), 3, "the Deny of our request is not reported again: {events:?}");
+    assert_eq!(b.call_state(), &CallState::Incoming(nick_buf("A")));
+    b.poll_transmit();
+    b.accept().unwrap();
+    assert_eq!(&b.poll_transmit().unwrap()[..], b"TALK A: Accept\r\n");
+    assert_eq!(b.call_state(), &CallState::Active(nick_buf("A")));
+}
+
+#[test]
+fn the_late_deny_of_a_superseded_request_leaves_the_new_call_alone() {
+    let mut b = registered("B");
+    b.call(nick("C")).unwrap();
+    feed(&mut b, "TALK A: Request\r\n");
+    b.accept().unwrap();
+    assert_eq!(b.poll_event(), Some(ClientEvent::CallStarted { peer: nick_buf("A") }));
+    let events = feed(&mut b, "ERROR BUSY: you are already in a call with A\r\ntalk c: DENY\r\n");
+    assert!(matches!(events[..], [ClientEvent::Error { .. }]), "{events:?}");
+    assert_eq!(b.call_state(), &CallState::Active(nick_buf("A")));
+    // The Deny was that of the old request: a second one is out of place.
+    let events = feed(&mut b, "TALK C: Deny\r\n");
+    assert!(matches!(events[..], [ClientEvent::Unrecognized { .. }]), "{events:?}");
+}
+
+#[test]
+fn a_request_that_overtakes_ours_at_the_server_rings() {
+    let mut net = Net::new(ServerConfig::default());
+    let a = net.connect("Alice");
+    let b = net.connect("Bob");
+    net.connect("Carol");
+    net.events(b);
+    // Alice's request is read first, so Bob rings before his own request
+    // to Carol is read.
+    net.client(a).call(nick("Bob")).unwrap();
+    net.client(b).call(nick("Carol")).unwrap();
+    net.drive();
+    assert_eq!(net.client(b).call_state(), &CallState::Incoming(nick_buf("Alice")));
+    let ended = ClientEvent::CallEnded { peer: nick_buf("Carol"), how: CallEnd::Denied };
+    assert_eq!(net.events(b).iter().filter(|e| **e == ended).count(), 1);
+    net.client(b).accept().unwrap();
+    net.drive();
+    assert_eq!(net.client(a).call_state(), &CallState::Active(nick_buf("Bob")));
+    assert_eq!(net.client(b).call_state(), &CallState::Active(nick_buf("Alice")));
+}
+
+#[test]
+fn an_overtaken_request_that_rings_after_all_is_ended() {
+    let mut net = Net::new(ServerConfig::default());
+    let a = net.connect("Alice");
+    let b = net.connect("Bob");
+    let c = net.connect("Carol");
+    net.events(b);
+    // Alice calls and gives up before the server reads Bob's request to
+    // Carol, so that request rings although Bob was told it was denied.
+    net.client(a).call(nick("Bob")).unwrap();
+    net.client(a).hang_up().unwrap();
+    net.client(b).call(nick("Carol")).unwrap();
+    net.drive();
+    assert_eq!(net.client(b).call_state(), &CallState::Idle);
+    assert_eq!(net.client(c).call_state(), &CallState::Incoming(nick_buf("Bob")));
+    net.client(c).accept().unwrap();
+    net.drive();
+    assert_eq!(net.client(b).call_state(), &CallState::Idle);
+    assert_eq!(net.client(c).call_state(), &CallState::Idle, "Bob ended what he was told ended");
+    let events = net.events(b);
+    let carol = events
+        .iter()
+        .filter(|e| matches!(e, ClientEvent::CallEnded { peer, .. } if *peer == nick("Carol")));
+    assert_eq!(carol.count(), 1, "{events:?}");
+}
+
 #[test]
 fn round_trip_is_measured_on_virtual_time() {
     let mut net = Net::new(ServerConfig::default());
@@ -295,6 +399,9 @@ enum Action {
     Call(usize, usize),
     /// Both call each other before either hears of the other.
     CallBoth(usize, usize),
+    /// The first calls the second, whose own request to the third is on
+    /// its way.
+    CallCrossing(usize, usize, usize),
     Accept(usize),
     Deny(usize),
     HangUp(usize),
@@ -310,6 +417,7 @@ fn action(users: usize) -> impl Strategy<Value = Action> {
         (u.clone(), u.clone()).prop_map(|(i, j)| Action::Msg(i, j)),
         (u.clone(), u.clone()).prop_map(|(i, j)| Action::Call(i, j)),
         (u.clone(), u.clone()).prop_map(|(i, j)| Action::CallBoth(i, j)),
+        (u.clone(), u.clone(), u.clone()).prop_map(|(i, j, k)| Action::CallCrossing(i, j, k)),
         u.clone().prop_map(Action::Accept),
         u.clone().prop_map(Action::Deny),
         u.clone().prop_map(Action::HangUp),
@@ -342,6 +450,10 @@ proptest! {
                 Action::CallBoth(i, j) => {
                     let _ = net.client(i).call(nick(NAMES[j]));
                     net.client(j).call(nick(NAMES[i]))
+                }
+                Action::CallCrossing(i, j, k) => {
+                    let _ = net.client(i).call(nick(NAMES[j]));
+                    net.client(j).call(nick(NAMES[k]))
                 }
                 Action::Accept(i) => net.client(i).accept(),
                 Action::Deny(i) => net.client(i).deny(),
