@@ -550,9 +550,7 @@ impl App {
                 }
             }
             ClientEvent::RoundTrip(_) => return,
-            ClientEvent::Error { code, reason } => {
-                Event::ServerError { code: code.as_str().to_owned(), reason }
-            }
+            ClientEvent::Error { word, reason, .. } => Event::ServerError { code: word, reason },
             ClientEvent::Unrecognized { line, .. } => Event::Unrecognized { line },
             ClientEvent::Disconnected => return,
         };

@@ -103,8 +103,13 @@ pub enum ClientEvent {
     RoundTrip(Duration),
     /// The server refused a command or is about to close the connection.
     Error {
-        /// What went wrong, for programs.
-        code: ErrorCode,
+        /// What went wrong, for programs; `None` for a code this version
+        /// does not know (a newer server's), which is an error all the
+        /// same.
+        code: Option<ErrorCode>,
+        /// The code as a word, to show: the known code's spelling, or the
+        /// unknown one as the server wrote it.
+        word: String,
         /// The server's words.
         reason: String,
     },

@@ -293,6 +293,7 @@ impl ClientSession {
     fn handle_line(&mut self, now: Instant, line: &str) {
         let msg = match ServerMessage::parse_str(line) {
             Ok(msg) => msg,
+            Err(ParseError::UnknownErrorCode) => return self.unknown_error(line),
             Err(error) => return self.unrecognized(line.to_owned(), Some(error)),
         };
         match msg {
@@ -374,12 +375,28 @@ impl ClientSession {
                 self.events.push_back(ClientEvent::Voice(credential));
             }
             ServerMessage::Error { code, reason } => {
-                if matches!(code, ErrorCode::Shutdown) {
-                    self.end_call(CallEnd::Disconnected);
-                }
-                self.events.push_back(ClientEvent::Error { code, reason: reason.to_string() });
+                self.error(Some(code), code.as_str().to_owned(), reason)
             }
         }
+    }
+
+    /// An `ERROR` line whose code this version does not know: an error
+    /// like any other (PROTOCOL.md, "Errors"), so that servers can grow.
+    fn unknown_error(&mut self, line: &str) {
+        match ServerMessage::error_parts(line) {
+            Some((word, reason)) => self.error(None, word.to_owned(), reason),
+            None => self.unrecognized(line.to_owned(), Some(ParseError::UnknownErrorCode)),
+        }
+    }
+
+    /// Reports an `ERROR` line, known code or not.
+    fn error(&mut self, code: Option<ErrorCode>, word: String, reason: Text<'_>) {
+        // The server closes every connection after SHUTDOWN: the call is
+        // over even if the close is slow to show.
+        if code == Some(ErrorCode::Shutdown) {
+            self.end_call(CallEnd::Disconnected);
+        }
+        self.events.push_back(ClientEvent::Error { code, word, reason: reason.to_string() });
     }
 
     fn refused(&mut self, nickname_in_use: bool, reason: Text<'_>) {

@@ -375,6 +375,39 @@ fn unknown_server_lines_are_reported_not_fatal() {
 }
 
 #[test]
+fn an_error_with_a_code_this_version_does_not_know_is_an_error() {
+    let mut session = registered("A");
+    let events = feed(&mut session, "ERROR FROBNICATED: try again later\r\n");
+    assert!(
+        matches!(&events[..], [ClientEvent::Error { reason, .. }] if reason == "try again later"),
+        "{events:?}"
+    );
+    assert_eq!(
+        events[0],
+        ClientEvent::Error {
+            code: None,
+            word: "FROBNICATED".to_owned(),
+            reason: "try again later".to_owned()
+        }
+    );
+    // Known codes keep their code, in their usual spelling.
+    let events = feed(&mut session, "error busy: C is in another call\r\n");
+    assert_eq!(
+        events,
+        [ClientEvent::Error {
+            code: Some(ErrorCode::Busy),
+            word: "BUSY".to_owned(),
+            reason: "C is in another call".to_owned()
+        }]
+    );
+    // Neither the code nor the line may be malformed.
+    for line in ["ERROR FROB\u{e9}: x", "ERROR FROB:", "ERROR: x"] {
+        let events = feed(&mut session, &format!("{line}\r\n"));
+        assert!(matches!(events[..], [ClientEvent::Unrecognized { .. }]), "{line}: {events:?}");
+    }
+}
+
+#[test]
 fn a_big_rooms_split_member_list_is_merged() {
     let mut net = Net::new(ServerConfig::default());
     for i in 0..200 {

@@ -6,7 +6,12 @@ macro_rules! error_codes {
         ///
         /// The reason after the colon is for people; programs match on the
         /// code. PROTOCOL.md lists when each is sent.
+        ///
+        /// Servers may grow new codes, so this is `non_exhaustive`: a code
+        /// can be added without breaking a match on it. A client treats a
+        /// code it does not know like any other error.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum ErrorCode {
             $($(#[$doc])* $variant,)*
         }

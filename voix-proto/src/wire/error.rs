@@ -35,7 +35,9 @@ pub enum ParseError {
     /// A voice key is not 64 hexadecimal digits.
     #[error("{0}: voice key must be 64 hex digits")]
     BadKey(CommandWord),
-    /// An `ERROR` line names a code this version does not know.
+    /// An `ERROR` line names a code this version does not know. A client
+    /// still treats it as an error, as
+    /// [`ClientSession`](crate::client::ClientSession) does.
     #[error("ERROR: unknown error code")]
     UnknownErrorCode,
     /// A `TALK` action other than Request, Accept, Deny or End.

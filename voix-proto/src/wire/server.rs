@@ -328,6 +328,20 @@ impl<'a> ServerMessage<'a> {
         })
     }
 
+    /// The code word and reason of an `ERROR` line whatever its code, for
+    /// a line that [`parse_str`](Self::parse_str) refused with
+    /// [`ParseError::UnknownErrorCode`]: a client treats a code it does
+    /// not know like any other error (PROTOCOL.md, "Errors"). `None`
+    /// unless the line is an `ERROR` line with a well-formed code (ASCII
+    /// letters and digits) and reason.
+    pub(crate) fn error_parts(line: &'a str) -> Option<(&'a str, Text<'a>)> {
+        let word = CommandWord::Error;
+        let (CommandWord::Error, rest) = syntax::split_command(line).ok()? else { return None };
+        let (code, reason) = syntax::run(word, rest, target_text).ok()?;
+        let well_formed = !code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric());
+        Some((code, syntax::text(word, reason).ok()?)).filter(|_| well_formed)
+    }
+
     /// The command word of this line.
     pub fn word(&self) -> CommandWord {
         match self {
