@@ -366,18 +366,36 @@ impl ClientSession {
                 });
             }
             ServerMessage::Talk { peer, action } => self.handle_talk(peer.into_owned(), action),
-            ServerMessage::Voice { scope, session, key } => {
-                let credential = VoiceCredential { scope: scope.into_owned(), session, key };
-                match scope {
-                    VoiceScope::Room(_) => self.room_voice = Some(credential.clone()),
-                    VoiceScope::Call(_) => self.call_voice = Some(credential.clone()),
-                }
-                self.events.push_back(ClientEvent::Voice(credential));
-            }
+            ServerMessage::Voice { scope, session, key } => self.voice(scope, session, key),
             ServerMessage::Error { code, reason } => {
                 self.error(Some(code), code.as_str().to_owned(), reason)
             }
         }
+    }
+
+    /// A voice credential: for our room, or for our live call. One for a
+    /// call with anyone else is stale (that call ended while it was on
+    /// its way) and is reported, not kept: a later call that gets no
+    /// voice (`ERROR NOVOICE`) must not use it.
+    fn voice(&mut self, scope: VoiceScope<'_>, session: SessionId, key: VoiceKey) {
+        let credential = VoiceCredential { scope: scope.into_owned(), session, key };
+        match scope {
+            VoiceScope::Room(_) => self.room_voice = Some(credential.clone()),
+            VoiceScope::Call(peer) if self.is_in_call_with(peer) => {
+                self.call_voice = Some(credential.clone());
+            }
+            VoiceScope::Call(peer) => {
+                // Without the key: reports are shown and logged.
+                return self.unrecognized(format!("VOICE {peer}: {session} (key left out)"), None);
+            }
+        }
+        self.events.push_back(ClientEvent::Voice(credential));
+    }
+
+    /// Whether our call with `peer` is live. The server sends a call's
+    /// credential only then, after the Accept that makes it live here.
+    fn is_in_call_with(&self, peer: Nick<'_>) -> bool {
+        matches!(&self.call, CallState::Active(p) if p.same_user(peer))
     }
 
     /// An `ERROR` line whose code this version does not know: an error
@@ -486,7 +504,8 @@ impl ClientSession {
         // out) ends it as reported.
     }
 
-    /// Leaves whatever call there is, reporting how it ended.
+    /// Leaves whatever call there is, reporting how it ended. Every way
+    /// out of a call comes here, so the call's credential goes with it.
     fn end_call(&mut self, how: CallEnd) {
         let call = std::mem::replace(&mut self.call, CallState::Idle);
         self.call_voice = None;

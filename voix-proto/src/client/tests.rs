@@ -407,6 +407,41 @@ fn an_error_with_a_code_this_version_does_not_know_is_an_error() {
     }
 }
 
+/// A `VOICE` line handing out session `session` for `scope`.
+fn voice_line(scope: &str, session: u32) -> String {
+    format!("VOICE {scope}: {session} {}\r\n", "ab".repeat(32))
+}
+
+#[test]
+fn a_call_credential_is_kept_only_for_the_current_call() {
+    let mut a = registered("A");
+    feed(&mut a, &voice_line("#Lobby", 1));
+    let lobby = a.active_voice().cloned().unwrap();
+    a.call(nick("B")).unwrap();
+    // We hang up while B's Accept, and so our credential, is on its way.
+    a.hang_up().unwrap();
+    let events = feed(&mut a, &format!("TALK B: Accept\r\n{}", voice_line("B", 5)));
+    assert!(!events.iter().any(|e| matches!(e, ClientEvent::Voice(_))), "{events:?}");
+    assert!(
+        matches!(&events[..], [.., ClientEvent::Unrecognized { line, .. }]
+        if line.starts_with("VOICE B: 5") && !line.contains("abab")),
+        "{events:?}"
+    );
+    // The next call gets no voice: it must not use B's.
+    a.call(nick("C")).unwrap();
+    feed(&mut a, "TALK C: Accept\r\nERROR NOVOICE: no voice for this call\r\n");
+    assert_eq!(a.call_state(), &CallState::Active(nick_buf("C")));
+    assert_eq!(a.active_voice(), None, "the call with C has no voice");
+    feed(&mut a, "TALK C: End\r\n");
+    // The peer's nickname is matched ignoring case, and the credential
+    // goes with the call.
+    a.call(nick("D")).unwrap();
+    feed(&mut a, &format!("TALK D: Accept\r\n{}", voice_line("d", 7)));
+    assert_eq!(a.active_voice().map(|v| v.session.get()), Some(7));
+    feed(&mut a, "TALK D: End\r\n");
+    assert_eq!(a.active_voice(), Some(&lobby));
+}
+
 #[test]
 fn a_big_rooms_split_member_list_is_merged() {
     let mut net = Net::new(ServerConfig::default());
