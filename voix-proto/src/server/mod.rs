@@ -452,6 +452,12 @@ impl Server {
         self.conns.get_mut(&id)?.user.as_mut()
     }
 
+    /// Whether `id` is in an accepted call (not one that only rings).
+    fn in_live_call(&self, id: ConnectionId) -> bool {
+        let call = self.user(id).and_then(|u| u.call).and_then(|c| self.calls.get(&c));
+        call.is_some_and(|call| matches!(call.state, CallState::Active { .. }))
+    }
+
     fn nick_of(&self, id: ConnectionId) -> Option<NickBuf> {
         self.user(id).map(|u| u.nick.clone())
     }
@@ -639,7 +645,9 @@ impl Server {
         if created {
             self.next_group += 1;
         }
-        let in_call = self.user(id).is_some_and(|u| u.call.is_some());
+        // Only a live call's voice replaces the room's: a ringing call has
+        // none, and `finish_call` resumes room voice only for live calls.
+        let in_call = self.in_live_call(id);
         let voice = self.open_voice(nick.clone(), (!in_call).then_some(group));
         if let Some(user) = self.user_mut(id) {
             user.room = key.clone();

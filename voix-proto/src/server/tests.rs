@@ -101,6 +101,25 @@ impl Harness {
         self.drain_events();
     }
 
+    /// The group a voice session is in, as the relay would have it after
+    /// every command so far: `None` if it is paused or not open.
+    fn relay_group(&self, session: SessionId) -> Option<GroupId> {
+        let mut group = None;
+        for cmd in &self.relay {
+            match *cmd {
+                RelayCommand::Open { session: s, group: g, .. }
+                | RelayCommand::Move { session: s, group: g }
+                    if s == session =>
+                {
+                    group = g
+                }
+                RelayCommand::Close { session: s } if s == session => group = None,
+                _ => {}
+            }
+        }
+        group
+    }
+
     fn was_closed(&self, who: &str) -> Option<CloseReason> {
         let id = self.conns[who];
         self.closed.iter().find(|(c, _)| *c == id).map(|(_, r)| *r)
@@ -119,6 +138,16 @@ fn mask_voice(line: &str) -> String {
         }
         None => line.to_owned(),
     }
+}
+
+/// The session of the `VOICE <scope>:` line among `lines`.
+fn voice_session(lines: &[String], scope: &str) -> SessionId {
+    let creds = lines
+        .iter()
+        .find_map(|l| l.strip_prefix(&format!("VOICE {scope}: ")))
+        .unwrap_or_else(|| panic!("a VOICE {scope} line in {lines:?}"));
+    let id = creds.split(' ').next().and_then(|n| n.parse().ok()).and_then(SessionId::new);
+    id.expect("a session id")
 }
 
 fn s(n: u64) -> Duration {
@@ -785,4 +814,48 @@ fn messages_too_long_to_pass_on_are_refused() {
     let fits = "x".repeat(4_078);
     h.send("Caroline", &format!("PRIVMSG B: {fits}"));
     assert_eq!(h.recv("B"), [format!("PRIVMSG Caroline: {fits}")]);
+}
+
+#[test]
+fn a_room_joined_while_a_call_rings_has_live_voice_whatever_the_ring_becomes() {
+    // Denied by the callee, withdrawn by the caller, or rung out: none of
+    // them was accepted, so none may leave the caller's room voice paused.
+    type Ending = (&'static str, fn(&mut Harness));
+    let endings: [Ending; 3] = [
+        ("deny", |h| h.send("B", "TALK A: Deny")),
+        ("withdrawal", |h| h.send("A", "TALK B: End")),
+        ("ring timeout", |h| h.advance(ServerConfig::DEFAULT_RING_TIMEOUT)),
+    ];
+    for (ending, end) in endings {
+        let mut h = Harness::new();
+        for who in ["A", "B", "C"] {
+            h.join(who);
+        }
+        h.send("C", "JOIN: #Other");
+        let c_session = voice_session(&h.recv("C"), "#Other");
+        let room = h.relay_group(c_session);
+        assert!(room.is_some());
+        h.send("A", "TALK B: Request");
+        h.recv_all();
+        h.send("A", "JOIN: #Other");
+        let session = voice_session(&h.recv("A"), "#Other");
+        end(&mut h);
+        assert_eq!(h.relay_group(session), room, "{ending}: A talks in #Other");
+        assert!(h.server.user(h.conns["A"]).is_some_and(|u| u.call.is_none()), "{ending}: over");
+    }
+}
+
+#[test]
+fn a_room_joined_during_a_live_call_is_paused_until_the_call_ends() {
+    let mut h = Harness::new();
+    h.join("A");
+    h.join("B");
+    h.send("A", "TALK B: Request");
+    h.send("B", "TALK A: Accept");
+    h.recv_all();
+    h.send("A", "JOIN: #Other");
+    let session = voice_session(&h.recv("A"), "#Other");
+    assert_eq!(h.relay_group(session), None, "the call has A's voice");
+    h.send("B", "TALK A: End");
+    assert!(h.relay_group(session).is_some(), "room voice resumes after the call");
 }
