@@ -766,15 +766,19 @@ impl Server {
         let current =
             self.user(id).and_then(|u| u.call).and_then(|c| Some((c, self.calls.get(&c)?)));
         let with_peer = current.filter(|(_, call)| call.peer_of(id) == peer_id);
-        let incoming = with_peer
-            .filter(|(_, call)| call.callee == id && matches!(call.state, CallState::Ringing))
-            .map(|(c, _)| c);
+        let ringing = with_peer.filter(|(_, call)| matches!(call.state, CallState::Ringing));
+        let incoming = ringing.filter(|(_, call)| call.callee == id).map(|(c, _)| c);
+        let outgoing = ringing.is_some_and(|(_, call)| call.caller == id);
         match action {
             TalkAction::Request => {
                 if let Some(call) = incoming {
                     // Both asked at once: the second request answers the
                     // first, and is answered too.
                     self.accept(call, true);
+                } else if outgoing {
+                    // Asked again while it rings: the pending request will
+                    // resolve both, and a reply now would be a second
+                    // resolution of one request.
                 } else if let Some((_, call)) = current {
                     let other = self.nick_of(call.peer_of(id));
                     let other = other.as_ref().map_or("someone", |n| n.as_str()).to_owned();
@@ -809,7 +813,10 @@ impl Server {
                 ),
                 Some((call, _)) => {
                     self.finish_call(call);
-                    self.send_talk(peer_id, id, TalkAction::End);
+                    // End is for calls withdrawn, ended or rung out; the
+                    // callee's End on a ringing call is a refusal.
+                    let told = if incoming.is_some() { TalkAction::Deny } else { TalkAction::End };
+                    self.send_talk(peer_id, id, told);
                 }
             },
         }

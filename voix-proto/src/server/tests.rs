@@ -859,3 +859,36 @@ fn a_room_joined_during_a_live_call_is_paused_until_the_call_ends() {
     h.send("B", "TALK A: End");
     assert!(h.relay_group(session).is_some(), "room voice resumes after the call");
 }
+
+#[test]
+fn a_repeated_request_while_ringing_is_ignored() {
+    let mut h = Harness::new();
+    h.join("A");
+    h.join("B");
+    h.send("A", "TALK B: Request");
+    h.send("A", "TALK b: Request");
+    // The pending request will resolve it: an answer now (a Deny) would be
+    // followed by the first request's own, and a request resolves once.
+    assert!(h.recv("A").is_empty(), "no answer to the repeat");
+    assert_eq!(h.recv("B"), ["TALK A: Request"], "B is asked once");
+    h.send("B", "TALK A: Accept");
+    assert_eq!(h.recv_masked("A"), ["TALK B: Accept", "VOICE B: <session> <key>"]);
+}
+
+#[test]
+fn the_callee_ending_a_ringing_call_denies_it() {
+    let mut h = Harness::new();
+    h.join("A");
+    h.join("B");
+    h.send("A", "TALK B: Request");
+    h.recv_all();
+    h.send("B", "TALK A: End");
+    // End is for calls withdrawn, ended or rung out; a callee who will not
+    // answer refuses the call.
+    assert_eq!(h.recv("A"), ["TALK B: Deny"]);
+    assert!(h.recv("B").is_empty());
+    h.advance(ServerConfig::DEFAULT_RING_TIMEOUT);
+    assert!(h.recv("A").is_empty(), "the call is over and does not ring out");
+    h.send("B", "TALK A: Request");
+    assert_eq!(h.recv("A"), ["TALK B: Request"], "both are free again");
+}
