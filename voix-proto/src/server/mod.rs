@@ -468,7 +468,14 @@ impl Server {
         id: ConnectionId,
         parsed: Result<ClientCommand<'_>, ParseError>,
     ) {
-        let exempt = matches!(parsed, Ok(ClientCommand::Pong { .. } | ClientCommand::Disconnect));
+        // Leaving, and answering the server's own PING, must work however
+        // fast a client sends; any other PONG is answered with an error,
+        // so it is rate-limited like any command.
+        let exempt = match parsed {
+            Ok(ClientCommand::Disconnect) => true,
+            Ok(ClientCommand::Pong { token }) => self.answers_ping(id, token),
+            _ => false,
+        };
         if !exempt && !self.take_token(now, id) {
             return;
         }
@@ -483,6 +490,11 @@ impl Server {
             (Err(e), false) => self.not_accepted(id, format_args!("{e}")),
             (Err(e), true) => self.refuse_parse_error(id, e),
         }
+    }
+
+    /// Whether `token` answers the `PING` that `id` has outstanding.
+    fn answers_ping(&self, id: ConnectionId, token: u64) -> bool {
+        self.conns.get(&id).is_some_and(|c| c.ping == Some(token))
     }
 
     fn take_token(&mut self, now: Instant, id: ConnectionId) -> bool {

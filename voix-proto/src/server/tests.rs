@@ -892,3 +892,38 @@ fn the_callee_ending_a_ringing_call_denies_it() {
     h.send("B", "TALK A: Request");
     assert_eq!(h.recv("A"), ["TALK B: Request"], "both are free again");
 }
+
+#[test]
+fn pongs_that_answer_no_ping_count_as_commands() {
+    let config = ServerConfig { command_rate: 1, command_burst: 3, ..ServerConfig::default() };
+    let mut h = Harness::with(config);
+    h.join("John");
+    h.open("anon");
+    h.advance(s(10));
+    h.recv_all();
+    let flood = "PONG: 1\r\n".repeat(1_000);
+    for who in ["John", "anon"] {
+        h.send_bytes(who, flood.as_bytes());
+        let replies = h.recv(who);
+        // The burst's worth of refusals, and the flood reported once.
+        assert_eq!(replies.len(), 4, "{who}: {replies:?}");
+        assert!(replies[3].starts_with("ERROR FLOOD: "), "{who}: {replies:?}");
+        assert_eq!(h.was_closed(who), None);
+    }
+}
+
+#[test]
+fn the_pong_that_answers_the_ping_is_honoured_during_a_flood() {
+    let config = ServerConfig { command_rate: 1, command_burst: 3, ..ServerConfig::default() };
+    let mut h = Harness::with(config);
+    h.join("John");
+    h.advance(ServerConfig::DEFAULT_PING_INTERVAL);
+    let ping = h.recv("John");
+    let token = ping[0].strip_prefix("PING: ").expect("a periodic PING").to_owned();
+    let bad = "PONG: 1\r\n".repeat(500);
+    h.send_bytes("John", format!("{bad}PONG: {token}\r\n{bad}").as_bytes());
+    assert!(h.recv("John").len() <= 4, "the bad ones were dropped");
+    h.advance(ServerConfig::DEFAULT_PING_TIMEOUT);
+    assert_eq!(h.was_closed("John"), None, "the PING was answered");
+    assert!(h.recv("John")[0].starts_with("PING: "), "and the next one comes");
+}
