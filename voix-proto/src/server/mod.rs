@@ -85,6 +85,16 @@ enum TimerKey {
     Ring(CallId),
 }
 
+/// Why a user gets no voice session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NoVoice {
+    /// [`ServerConfig::max_voice_sessions`] are open; one may close.
+    Limit,
+    /// Every session id was handed out. Ids are never reused (relay nonces
+    /// contain them), so no voice session can open until a restart.
+    IdsExhausted,
+}
+
 /// A registered user.
 #[derive(Debug)]
 struct User {
@@ -139,6 +149,8 @@ pub struct Server {
     sessions: SessionIds,
     /// Voice sessions open in the relay.
     voice_sessions: usize,
+    /// Whether [`ServerEvent::VoiceIdsExhausted`] was sent (it is sent once).
+    voice_ids_exhausted: bool,
     timers: Timers<TimerKey>,
     ready: VecDeque<ConnectionId>,
     events: VecDeque<ServerEvent>,
@@ -217,6 +229,7 @@ impl Server {
             calls: HashMap::new(),
             sessions: SessionIds::new(),
             voice_sessions: 0,
+            voice_ids_exhausted: false,
             timers: Timers::new(),
             ready: VecDeque::new(),
             events: VecDeque::new(),
@@ -663,7 +676,7 @@ impl Server {
         let voice = self.open_voice(nick.clone(), (!in_call).then_some(group));
         if let Some(user) = self.user_mut(id) {
             user.room = key.clone();
-            user.room_voice = voice.as_ref().map(|(s, _)| *s);
+            user.room_voice = voice.as_ref().ok().map(|(s, _)| *s);
         }
         let room = name.borrowed();
         self.broadcast(id, &ServerMessage::UserJoin { room, nick: nick.borrowed() });
@@ -672,10 +685,10 @@ impl Server {
             self.send(id, &ServerMessage::UserList { room, users: users.borrowed() });
         }
         match voice {
-            Some((session, key)) => {
+            Ok((session, key)) => {
                 self.send(id, &ServerMessage::Voice { scope: VoiceScope::Room(room), session, key })
             }
-            None => self.no_voice(id),
+            Err(why) => self.no_voice(id, why),
         }
     }
 
@@ -872,12 +885,12 @@ impl Server {
                     .push_back(ServerEvent::Relay(RelayCommand::Move { session, group: None }));
             }
             match self.open_voice(nick.clone(), Some(group)) {
-                Some((session, key)) => {
+                Ok((session, key)) => {
                     sessions.push(session);
                     let scope = VoiceScope::Call(peer_nick.borrowed());
                     self.send(party, &ServerMessage::Voice { scope, session, key });
                 }
-                None => self.no_voice(party),
+                Err(why) => self.no_voice(party, why),
             }
         }
         if let Some(call) = self.calls.get_mut(&call_id) {
@@ -923,17 +936,22 @@ impl Server {
     }
 
     /// Opens a voice session for a user speaking as `nick` in `group`
-    /// (`None`: paused), returning the credential to send them, or `None`
-    /// at the voice session limit.
+    /// (`None`: paused), returning the credential to send them, or why
+    /// there is none.
     fn open_voice(
         &mut self,
         nick: NickBuf,
         group: Option<GroupId>,
-    ) -> Option<(SessionId, VoiceKey)> {
+    ) -> Result<(SessionId, VoiceKey), NoVoice> {
         if self.voice_sessions >= self.config.max_voice_sessions {
-            return None;
+            return Err(NoVoice::Limit);
         }
-        let session = self.sessions.next()?;
+        let Some(session) = self.sessions.next() else {
+            if !std::mem::replace(&mut self.voice_ids_exhausted, true) {
+                self.events.push_back(ServerEvent::VoiceIdsExhausted);
+            }
+            return Err(NoVoice::IdsExhausted);
+        };
         self.voice_sessions += 1;
         let mut bytes = [0u8; VoiceKey::LEN];
         self.rng.fill_bytes(&mut bytes);
@@ -944,7 +962,7 @@ impl Server {
             speaker: nick,
             group,
         }));
-        Some((session, key))
+        Ok((session, key))
     }
 
     /// Closes a voice session in the relay.
@@ -953,14 +971,29 @@ impl Server {
         self.events.push_back(ServerEvent::Relay(RelayCommand::Close { session }));
     }
 
-    /// Tells a user that a room or call has no voice for them.
-    fn no_voice(&mut self, id: ConnectionId) {
-        let max = self.config.max_voice_sessions;
-        self.error(
-            id,
-            ErrorCode::NoVoice,
-            format_args!("no voice here: the server has its maximum of {max} voice sessions"),
-        );
+    /// Tells a user that a room or call has no voice for them, and why.
+    fn no_voice(&mut self, id: ConnectionId, why: NoVoice) {
+        match why {
+            NoVoice::Limit => {
+                let max = self.config.max_voice_sessions;
+                self.error(
+                    id,
+                    ErrorCode::NoVoice,
+                    format_args!(
+                        "no voice here: the server has its maximum of {max} voice sessions"
+                    ),
+                );
+            }
+            NoVoice::IdsExhausted => self.error(
+                id,
+                ErrorCode::NoVoice,
+                format_args!(
+                    "no voice here: the server has handed out every voice session id it may \
+                     ({}) and must be restarted before it can give voice again",
+                    u32::MAX
+                ),
+            ),
+        }
     }
 
     // ---- leaving ----

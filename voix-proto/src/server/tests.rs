@@ -927,3 +927,24 @@ fn the_pong_that_answers_the_ping_is_honoured_during_a_flood() {
     assert_eq!(h.was_closed("John"), None, "the PING was answered");
     assert!(h.recv("John")[0].starts_with("PING: "), "and the next one comes");
 }
+
+#[test]
+fn running_out_of_voice_session_ids_is_reported_as_such() {
+    let mut h = Harness::new();
+    h.server.sessions = SessionIds::starting_at(SessionId::new(u32::MAX).unwrap());
+    h.open("A");
+    h.send("A", "CONNECT: \"A\" \"x\" 1.0");
+    let lines = h.recv("A");
+    assert!(lines.iter().any(|l| l.starts_with("VOICE #Lobby: 4294967295 ")), "the last id");
+    h.open("B");
+    h.send("B", "CONNECT: \"B\" \"x\" 1.0");
+    let novoice = "ERROR NOVOICE: no voice here: the server has handed out every voice session \
+                   id it may (4294967295) and must be restarted before it can give voice again";
+    assert_eq!(h.recv("B").last().unwrap(), novoice);
+    // Not a passing shortage: a session closing frees no id.
+    h.send("A", "DISCONNECT");
+    h.send("B", "JOIN: #Other");
+    assert_eq!(h.recv("B").last().unwrap(), novoice);
+    let told = h.events.iter().filter(|e| matches!(e, ServerEvent::VoiceIdsExhausted)).count();
+    assert_eq!(told, 1, "the operator is told, once");
+}
