@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 use voix_proto::TextBuf;
-use voix_proto::server::ServerConfig;
+use voix_proto::server::{ServerConfig, ServerConfigError};
 use voix_proto::voice::RelayConfig;
 
 /// The default address: every IPv4 interface, on the original's port.
@@ -83,8 +83,9 @@ pub struct Settings {
     pub max_line_len: Option<NonZeroUsize>,
 
     /// Bytes of output a connection may have waiting; a client that stops
-    /// reading is dropped with `ERROR SENDQUEUEFULL` past this
-    /// [default: 262144]
+    /// reading is dropped with `ERROR SENDQUEUEFULL` past this. At least
+    /// the longest reply to a registration or a JOIN: about 34.5 bytes for
+    /// each client that max-clients allows [default: 524288]
     #[arg(long, value_name = "BYTES")]
     pub max_output_queue_bytes: Option<NonZeroUsize>,
 
@@ -154,6 +155,9 @@ pub enum ConfigError {
         #[source]
         source: toml::de::Error,
     },
+    /// The settings contradict one another.
+    #[error("inconsistent settings")]
+    Inconsistent(#[from] ServerConfigError),
 }
 
 impl Settings {
@@ -191,8 +195,9 @@ impl Settings {
         self.listen.unwrap_or(DEFAULT_LISTEN)
     }
 
-    /// The limits of both cores, defaults filled in.
-    pub fn config(&self) -> Config {
+    /// The limits of both cores, defaults filled in, or why they cannot
+    /// work together ([`ServerConfig::validate`]).
+    pub fn config(&self) -> Result<Config, ConfigError> {
         let d = ServerConfig::default();
         let server = ServerConfig {
             host_name: self.host_name.clone().unwrap_or(d.host_name),
@@ -214,7 +219,8 @@ impl Settings {
         };
         let max_voice_queue =
             self.max_voice_queue.map_or(RelayConfig::DEFAULT_MAX_QUEUED, NonZeroUsize::get);
-        Config { server, max_voice_queue }
+        server.validate()?;
+        Ok(Config { server, max_voice_queue })
     }
 }
 
@@ -317,7 +323,7 @@ mod tests {
     fn nothing_set_gives_the_defaults_of_the_cores() {
         let settings = Settings::default();
         assert_eq!(settings.listen(), DEFAULT_LISTEN);
-        assert_eq!(settings.config(), Config::default());
+        assert_eq!(settings.config().expect("consistent defaults"), Config::default());
     }
 
     #[test]
@@ -340,7 +346,7 @@ mod tests {
         };
         let merged = flags.or(file);
         assert_eq!(merged.listen(), "127.0.0.1:9400".parse::<SocketAddr>().expect("an address"));
-        let config = merged.config();
+        let config = merged.config().expect("consistent settings");
         assert_eq!(config.server.host_name.as_str(), "voix.example");
         assert_eq!(config.server.max_clients, 7, "the flag wins");
         assert_eq!(config.server.ping_interval, ms(500), "the flag wins");
@@ -366,5 +372,21 @@ mod tests {
             let error = toml::from_str::<Settings>(text).expect_err(text).to_string();
             assert!(error.contains(message), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn an_output_queue_too_small_for_a_full_room_is_refused() {
+        let settings = Settings {
+            max_clients: NonZeroUsize::new(10_000),
+            max_output_queue_bytes: NonZeroUsize::new(262_144),
+            ..Settings::default()
+        };
+        let error = settings.config().expect_err("a full room's USERLIST does not fit");
+        let needed = ServerConfig::default().max_reply_bytes();
+        let cause = std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
+        assert!(cause.contains("262144") && cause.contains(&needed.to_string()), "{cause}");
+        // Fewer clients need less.
+        let fewer = Settings { max_clients: NonZeroUsize::new(5_000), ..settings };
+        assert!(fewer.config().is_ok());
     }
 }

@@ -29,12 +29,13 @@ mod config;
 mod event;
 mod rate;
 mod rooms;
+mod sizes;
 mod timers;
 
 #[cfg(test)]
 mod tests;
 
-pub use config::ServerConfig;
+pub use config::{ServerConfig, ServerConfigError};
 pub use event::{CloseReason, ServerEvent};
 
 use std::collections::{HashMap, VecDeque};
@@ -203,6 +204,24 @@ fn user_list_lines<'n>(room: Room<'_>, nicks: impl Iterator<Item = Nick<'n>>) ->
     lists
 }
 
+/// The reason of an `ERROR NOVOICE` (here, so that the server's longest
+/// reply can be measured with it: see [`ServerConfig::max_reply_bytes`]).
+fn no_voice_reason(config: &ServerConfig, why: NoVoice) -> TextBuf {
+    match why {
+        NoVoice::Limit => {
+            let max = config.max_voice_sessions;
+            reason(format_args!(
+                "no voice here: the server has its maximum of {max} voice sessions"
+            ))
+        }
+        NoVoice::IdsExhausted => reason(format_args!(
+            "no voice here: the server has handed out every voice session id it may ({}) and \
+             must be restarted before it can give voice again",
+            u32::MAX
+        )),
+    }
+}
+
 /// Builds the human-readable part of a reply. Every piece comes from
 /// validated values, so the text has no line breaks and is not empty.
 fn reason(args: fmt::Arguments<'_>) -> TextBuf {
@@ -214,6 +233,11 @@ impl Server {
     /// A server with these limits. `seed` seeds the generator of `PING`
     /// tokens and voice keys: pass 32 bytes from the operating system's
     /// secure random source (tests pass a constant).
+    ///
+    /// Check the limits with [`ServerConfig::validate`] first: the server
+    /// runs with any, but with an output limit below
+    /// [`ServerConfig::max_reply_bytes`] its own replies to registrations
+    /// and `JOIN`s can drop clients with `ERROR SENDQUEUEFULL`.
     pub fn new(config: ServerConfig, seed: [u8; 32]) -> Self {
         Self {
             config,
@@ -973,27 +997,11 @@ impl Server {
 
     /// Tells a user that a room or call has no voice for them, and why.
     fn no_voice(&mut self, id: ConnectionId, why: NoVoice) {
-        match why {
-            NoVoice::Limit => {
-                let max = self.config.max_voice_sessions;
-                self.error(
-                    id,
-                    ErrorCode::NoVoice,
-                    format_args!(
-                        "no voice here: the server has its maximum of {max} voice sessions"
-                    ),
-                );
-            }
-            NoVoice::IdsExhausted => self.error(
-                id,
-                ErrorCode::NoVoice,
-                format_args!(
-                    "no voice here: the server has handed out every voice session id it may \
-                     ({}) and must be restarted before it can give voice again",
-                    u32::MAX
-                ),
-            ),
-        }
+        let reason = no_voice_reason(&self.config, why);
+        self.send(
+            id,
+            &ServerMessage::Error { code: ErrorCode::NoVoice, reason: reason.borrowed() },
+        );
     }
 
     // ---- leaving ----

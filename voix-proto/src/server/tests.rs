@@ -948,3 +948,71 @@ fn running_out_of_voice_session_ids_is_reported_as_such() {
     let told = h.events.iter().filter(|e| matches!(e, ServerEvent::VoiceIdsExhausted)).count();
     assert_eq!(told, 1, "the operator is told, once");
 }
+
+#[test]
+fn an_output_limit_below_the_longest_reply_is_refused() {
+    assert_eq!(ServerConfig::default().validate(), Ok(()), "the defaults agree");
+    // As PROTOCOL.md ("Limits") says.
+    assert_eq!(ServerConfig::default().max_reply_bytes(), 345_398);
+    let config = ServerConfig {
+        max_clients: 10_000,
+        max_output_queue_bytes: 256 * 1024,
+        ..ServerConfig::default()
+    };
+    let needed = config.max_reply_bytes();
+    let error = config.validate().expect_err("a full room's USERLIST does not fit");
+    assert_eq!(
+        error,
+        ServerConfigError::OutputQueueTooSmall { queue: 262_144, needed, max_clients: 10_000 }
+    );
+    let message = error.to_string();
+    assert!(message.contains("262144") && message.contains(&needed.to_string()), "{message}");
+    let at_minimum = ServerConfig { max_output_queue_bytes: needed, ..config.clone() };
+    assert_eq!(at_minimum.validate(), Ok(()));
+    let below = ServerConfig { max_output_queue_bytes: needed - 1, ..config };
+    assert!(below.validate().is_err());
+}
+
+#[test]
+fn every_client_registers_and_joins_with_the_output_limit_at_its_minimum() {
+    const CLIENTS: usize = 1_500;
+    let config = ServerConfig {
+        max_clients: CLIENTS,
+        command_rate: 1_000,
+        command_burst: 1_000,
+        ..ServerConfig::default()
+    };
+    let limit = config.max_reply_bytes();
+    let config = ServerConfig { max_output_queue_bytes: limit, ..config };
+    let mut h = Harness::with(config);
+    let nicks: Vec<&'static str> = (0..CLIENTS).map(|i| &*format!("{i:0>32}").leak()).collect();
+    assert!(nicks.iter().all(|n| n.len() == crate::MAX_NICK_LEN));
+    let room = "#".to_owned() + &"r".repeat(crate::MAX_ROOM_LEN - 1);
+    // Each new client's reply waits unread in full. The others read the
+    // USERJOIN (or USERLEAVE) it causes before the next one comes: queued
+    // unread, those would make them slow consumers, rightly dropped.
+    let commands: [fn(&str, &str) -> String; 2] =
+        [|nick, _| format!("CONNECT: \"{nick}\" \"x\" 1.0"), |_, room| format!("JOIN: {room}")];
+    for command in commands {
+        for (i, &nick) in nicks.iter().enumerate() {
+            if !h.conns.contains_key(nick) {
+                h.open(nick);
+            }
+            h.send(nick, &command(nick, &room));
+            assert_eq!(h.was_closed(nick), None, "client {i}");
+            let reply = h.recv(nick);
+            assert!(reply.iter().map(|l| l.len() + 2).sum::<usize>() <= limit);
+            assert!(reply.last().is_some_and(|l| l.starts_with("VOICE #")), "{reply:?}");
+            let listed: usize = reply
+                .iter()
+                .filter_map(|l| l.strip_prefix("USERLIST "))
+                .map(|l| l.split(", ").count())
+                .sum();
+            assert_eq!(listed, i + 1, "client {i} sees everyone");
+            while let Some(id) = h.server.poll_ready() {
+                let _ = h.server.take_output(id);
+            }
+        }
+    }
+    assert_eq!(h.server.user_count(), CLIENTS);
+}
