@@ -85,7 +85,8 @@ pub struct Settings {
     /// Bytes of output a connection may have waiting; a client that stops
     /// reading is dropped with `ERROR SENDQUEUEFULL` past this. At least
     /// the longest reply to a registration or a JOIN: about 34.5 bytes for
-    /// each client that max-clients allows [default: 524288]
+    /// each client that max-clients allows [default: 524288, or that
+    /// longest reply if more]
     #[arg(long, value_name = "BYTES")]
     pub max_output_queue_bytes: Option<NonZeroUsize>,
 
@@ -199,13 +200,11 @@ impl Settings {
     /// work together ([`ServerConfig::validate`]).
     pub fn config(&self) -> Result<Config, ConfigError> {
         let d = ServerConfig::default();
-        let server = ServerConfig {
+        let mut server = ServerConfig {
             host_name: self.host_name.clone().unwrap_or(d.host_name),
             max_clients: self.max_clients.map_or(d.max_clients, NonZeroUsize::get),
             max_line_len: self.max_line_len.map_or(d.max_line_len, NonZeroUsize::get),
-            max_output_queue_bytes: self
-                .max_output_queue_bytes
-                .map_or(d.max_output_queue_bytes, NonZeroUsize::get),
+            max_output_queue_bytes: d.max_output_queue_bytes,
             command_rate: self.command_rate.map_or(d.command_rate, NonZeroU32::get),
             command_burst: self.command_burst.map_or(d.command_burst, NonZeroU32::get),
             max_rooms: self.max_rooms.map_or(d.max_rooms, NonZeroUsize::get),
@@ -216,6 +215,13 @@ impl Settings {
             max_voice_sessions: self
                 .max_voice_sessions
                 .map_or(d.max_voice_sessions, NonZeroUsize::get),
+        };
+        // Unset, the output limit grows with max-clients to hold the
+        // longest reply; set, it must hold it, or the server refuses to
+        // start rather than drop clients who JOIN a full room.
+        server.max_output_queue_bytes = match self.max_output_queue_bytes {
+            Some(bytes) => bytes.get(),
+            None => d.max_output_queue_bytes.max(server.max_reply_bytes()),
         };
         let max_voice_queue =
             self.max_voice_queue.map_or(RelayConfig::DEFAULT_MAX_QUEUED, NonZeroUsize::get);
@@ -386,7 +392,16 @@ mod tests {
         let cause = std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
         assert!(cause.contains("262144") && cause.contains(&needed.to_string()), "{cause}");
         // Fewer clients need less.
-        let fewer = Settings { max_clients: NonZeroUsize::new(5_000), ..settings };
+        let fewer = Settings { max_clients: NonZeroUsize::new(5_000), ..settings.clone() };
         assert!(fewer.config().is_ok());
+        // Unset, the limit grows with max-clients.
+        let more = Settings {
+            max_clients: NonZeroUsize::new(40_000),
+            max_output_queue_bytes: None,
+            ..settings
+        };
+        let config = more.config().expect("the default limit grows to fit");
+        assert_eq!(config.server.max_output_queue_bytes, config.server.max_reply_bytes());
+        assert!(config.server.max_reply_bytes() > ServerConfig::DEFAULT_MAX_OUTPUT_QUEUE_BYTES);
     }
 }
