@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 use voix_proto::TextBuf;
-use voix_proto::server::ServerConfig;
+use voix_proto::server::{ServerConfig, ServerConfigError};
 use voix_proto::voice::RelayConfig;
 
 /// The default address: every IPv4 interface, on the original's port.
@@ -83,8 +83,10 @@ pub struct Settings {
     pub max_line_len: Option<NonZeroUsize>,
 
     /// Bytes of output a connection may have waiting; a client that stops
-    /// reading is dropped with `ERROR SENDQUEUEFULL` past this
-    /// [default: 262144]
+    /// reading is dropped with `ERROR SENDQUEUEFULL` past this. At least
+    /// the longest reply to a registration or a JOIN: about 34.5 bytes for
+    /// each client that max-clients allows [default: 524288, or that
+    /// longest reply if more]
     #[arg(long, value_name = "BYTES")]
     pub max_output_queue_bytes: Option<NonZeroUsize>,
 
@@ -154,6 +156,9 @@ pub enum ConfigError {
         #[source]
         source: toml::de::Error,
     },
+    /// The settings contradict one another.
+    #[error("inconsistent settings")]
+    Inconsistent(#[from] ServerConfigError),
 }
 
 impl Settings {
@@ -191,16 +196,15 @@ impl Settings {
         self.listen.unwrap_or(DEFAULT_LISTEN)
     }
 
-    /// The limits of both cores, defaults filled in.
-    pub fn config(&self) -> Config {
+    /// The limits of both cores, defaults filled in, or why they cannot
+    /// work together ([`ServerConfig::validate`]).
+    pub fn config(&self) -> Result<Config, ConfigError> {
         let d = ServerConfig::default();
-        let server = ServerConfig {
+        let mut server = ServerConfig {
             host_name: self.host_name.clone().unwrap_or(d.host_name),
             max_clients: self.max_clients.map_or(d.max_clients, NonZeroUsize::get),
             max_line_len: self.max_line_len.map_or(d.max_line_len, NonZeroUsize::get),
-            max_output_queue_bytes: self
-                .max_output_queue_bytes
-                .map_or(d.max_output_queue_bytes, NonZeroUsize::get),
+            max_output_queue_bytes: d.max_output_queue_bytes,
             command_rate: self.command_rate.map_or(d.command_rate, NonZeroU32::get),
             command_burst: self.command_burst.map_or(d.command_burst, NonZeroU32::get),
             max_rooms: self.max_rooms.map_or(d.max_rooms, NonZeroUsize::get),
@@ -212,9 +216,17 @@ impl Settings {
                 .max_voice_sessions
                 .map_or(d.max_voice_sessions, NonZeroUsize::get),
         };
+        // Unset, the output limit grows with max-clients to hold the
+        // longest reply; set, it must hold it, or the server refuses to
+        // start rather than drop clients who JOIN a full room.
+        server.max_output_queue_bytes = match self.max_output_queue_bytes {
+            Some(bytes) => bytes.get(),
+            None => d.max_output_queue_bytes.max(server.max_reply_bytes()),
+        };
         let max_voice_queue =
             self.max_voice_queue.map_or(RelayConfig::DEFAULT_MAX_QUEUED, NonZeroUsize::get);
-        Config { server, max_voice_queue }
+        server.validate()?;
+        Ok(Config { server, max_voice_queue })
     }
 }
 
@@ -317,7 +329,7 @@ mod tests {
     fn nothing_set_gives_the_defaults_of_the_cores() {
         let settings = Settings::default();
         assert_eq!(settings.listen(), DEFAULT_LISTEN);
-        assert_eq!(settings.config(), Config::default());
+        assert_eq!(settings.config().expect("consistent defaults"), Config::default());
     }
 
     #[test]
@@ -340,7 +352,7 @@ mod tests {
         };
         let merged = flags.or(file);
         assert_eq!(merged.listen(), "127.0.0.1:9400".parse::<SocketAddr>().expect("an address"));
-        let config = merged.config();
+        let config = merged.config().expect("consistent settings");
         assert_eq!(config.server.host_name.as_str(), "voix.example");
         assert_eq!(config.server.max_clients, 7, "the flag wins");
         assert_eq!(config.server.ping_interval, ms(500), "the flag wins");
@@ -366,5 +378,30 @@ mod tests {
             let error = toml::from_str::<Settings>(text).expect_err(text).to_string();
             assert!(error.contains(message), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn an_output_queue_too_small_for_a_full_room_is_refused() {
+        let settings = Settings {
+            max_clients: NonZeroUsize::new(10_000),
+            max_output_queue_bytes: NonZeroUsize::new(262_144),
+            ..Settings::default()
+        };
+        let error = settings.config().expect_err("a full room's USERLIST does not fit");
+        let needed = ServerConfig::default().max_reply_bytes();
+        let cause = std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
+        assert!(cause.contains("262144") && cause.contains(&needed.to_string()), "{cause}");
+        // Fewer clients need less.
+        let fewer = Settings { max_clients: NonZeroUsize::new(5_000), ..settings.clone() };
+        assert!(fewer.config().is_ok());
+        // Unset, the limit grows with max-clients.
+        let more = Settings {
+            max_clients: NonZeroUsize::new(40_000),
+            max_output_queue_bytes: None,
+            ..settings
+        };
+        let config = more.config().expect("the default limit grows to fit");
+        assert_eq!(config.server.max_output_queue_bytes, config.server.max_reply_bytes());
+        assert!(config.server.max_reply_bytes() > ServerConfig::DEFAULT_MAX_OUTPUT_QUEUE_BYTES);
     }
 }

@@ -69,6 +69,9 @@ async fn serve(cli: Cli) -> Result<(), Error> {
         Some(path) => cli.settings.or(Settings::from_file(path)?),
         None => cli.settings,
     };
+    // Checked before anything is bound, so that a bad setting is all the
+    // operator hears about.
+    let config = settings.config()?;
     let shutdown = voix_server::shutdown_signal().map_err(Error::Signals)?;
     let (listener, voice) = voix_server::bind(settings.listen()).await?;
     let addr = listener
@@ -83,7 +86,7 @@ async fn serve(cli: Cli) -> Result<(), Error> {
     if let Err(error) = io::stdout().lock().write_all(banner.as_bytes()) {
         warn!(%error, "cannot print the banner");
     }
-    voix_server::run(listener, voice, settings.config(), shutdown).await?;
+    voix_server::run(listener, voice, config, shutdown).await?;
     Ok(())
 }
 

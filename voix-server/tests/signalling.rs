@@ -361,6 +361,16 @@ fn a_bad_config_file_is_an_error() {
 }
 
 #[test]
+fn an_output_queue_too_small_for_a_full_room_is_an_error() {
+    let (status, _, stderr) =
+        run_to_exit(&["--listen", "127.0.0.1:0", "--max-output-queue-bytes", "262144"]);
+    assert_eq!(status.code(), Some(1));
+    let needed = ServerConfig::default().max_reply_bytes().to_string();
+    assert!(stderr.contains("inconsistent settings"), "{stderr}");
+    assert!(stderr.contains("262144") && stderr.contains(&needed), "{stderr}");
+}
+
+#[test]
 fn a_slow_consumer_is_dropped_and_the_others_keep_receiving() {
     const QUEUE: usize = 64 * 1024;
     // Messages the talker may be ahead of the fast clients: well within
@@ -370,6 +380,9 @@ fn a_slow_consumer_is_dropped_and_the_others_keep_receiving() {
     let server = ServerProcess::start(&[
         "--max-output-queue-bytes",
         &QUEUE.to_string(),
+        // Few enough that a full room's USERLIST fits the small queue.
+        "--max-clients",
+        "100",
         "--command-rate",
         "1000000",
         "--command-burst",

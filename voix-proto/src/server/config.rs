@@ -17,7 +17,9 @@ pub struct ServerConfig {
     /// Longest accepted line, not counting its line ending.
     pub max_line_len: usize,
     /// Bytes of output a connection may have waiting; a client that stops
-    /// reading is disconnected with `ERROR SENDQUEUEFULL` past this.
+    /// reading is disconnected with `ERROR SENDQUEUEFULL` past this. At
+    /// least [`ServerConfig::max_reply_bytes`] (see
+    /// [`ServerConfig::validate`]).
     pub max_output_queue_bytes: usize,
     /// Commands per second a client may send on average.
     pub command_rate: u32,
@@ -39,13 +41,36 @@ pub struct ServerConfig {
     pub max_voice_sessions: usize,
 }
 
+/// Why [`ServerConfig::validate`] refused a configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServerConfigError {
+    /// The output limit is below the server's own longest reply, so a
+    /// client registering or joining a full room would be dropped with
+    /// `ERROR SENDQUEUEFULL` for what the server itself sent it.
+    #[error(
+        "max_output_queue_bytes is {queue}, below the {needed} bytes that the server's reply to \
+         a registration or a JOIN can take with max_clients at {max_clients} (a full room's \
+         USERLIST): raise max_output_queue_bytes to at least {needed}, or lower max_clients"
+    )]
+    OutputQueueTooSmall {
+        /// [`ServerConfig::max_output_queue_bytes`].
+        queue: usize,
+        /// [`ServerConfig::max_reply_bytes`], the least it may be.
+        needed: usize,
+        /// [`ServerConfig::max_clients`], which `needed` grows with.
+        max_clients: usize,
+    },
+}
+
 impl ServerConfig {
     /// Default for [`ServerConfig::max_clients`].
     pub const DEFAULT_MAX_CLIENTS: usize = 10_000;
     /// Default for [`ServerConfig::max_line_len`].
     pub const DEFAULT_MAX_LINE_LEN: usize = DEFAULT_MAX_LINE_LEN;
-    /// Default for [`ServerConfig::max_output_queue_bytes`].
-    pub const DEFAULT_MAX_OUTPUT_QUEUE_BYTES: usize = 256 * 1024;
+    /// Default for [`ServerConfig::max_output_queue_bytes`]: above the
+    /// [`ServerConfig::max_reply_bytes`] of the other defaults (about
+    /// 337 KiB, most of it a full room's `USERLIST`).
+    pub const DEFAULT_MAX_OUTPUT_QUEUE_BYTES: usize = 512 * 1024;
     /// Default for [`ServerConfig::command_rate`].
     pub const DEFAULT_COMMAND_RATE: u32 = 20;
     /// Default for [`ServerConfig::command_burst`].
@@ -63,6 +88,34 @@ impl ServerConfig {
     /// Default for [`ServerConfig::max_voice_sessions`]: above two per
     /// client at the default client limit, and the relay's default.
     pub const DEFAULT_MAX_VOICE_SESSIONS: usize = crate::voice::RelayConfig::DEFAULT_MAX_SESSIONS;
+
+    /// The most bytes the server queues for a client at once of its own
+    /// accord: its reply to a registration (`ACCEPT`, `PING`, `JOINED`,
+    /// `USERLIST`, `VOICE`) or to a `JOIN` (`JOINED`, `USERLIST`, `VOICE`),
+    /// in the worst case: a room holding [`ServerConfig::max_clients`]
+    /// users with nicknames of the longest length, and the longest room
+    /// name. [`ServerConfig::max_output_queue_bytes`] must be at least
+    /// this, so that these replies fit the queue by construction.
+    ///
+    /// It grows by about 34.5 bytes per client: 345,398 bytes for the
+    /// default 10,000.
+    pub fn max_reply_bytes(&self) -> usize {
+        super::sizes::max_reply_bytes(self)
+    }
+
+    /// Checks that the limits agree with one another: the output limit
+    /// holds the server's longest reply ([`ServerConfig::max_reply_bytes`]).
+    pub fn validate(&self) -> Result<(), ServerConfigError> {
+        let needed = self.max_reply_bytes();
+        if self.max_output_queue_bytes < needed {
+            return Err(ServerConfigError::OutputQueueTooSmall {
+                queue: self.max_output_queue_bytes,
+                needed,
+                max_clients: self.max_clients,
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for ServerConfig {

@@ -68,4 +68,10 @@ pub enum ServerEvent {
         /// Who was called.
         callee: NickBuf,
     },
+    /// The server has handed out every voice session id (4,294,967,295)
+    /// and can open no more voice sessions until it is restarted: ids are
+    /// never reused, because relay nonces contain them. From now on every
+    /// room or call gets `ERROR NOVOICE` instead of a credential. Sent
+    /// once; an operator should restart the server.
+    VoiceIdsExhausted,
 }

@@ -29,12 +29,13 @@ mod config;
 mod event;
 mod rate;
 mod rooms;
+mod sizes;
 mod timers;
 
 #[cfg(test)]
 mod tests;
 
-pub use config::ServerConfig;
+pub use config::{ServerConfig, ServerConfigError};
 pub use event::{CloseReason, ServerEvent};
 
 use std::collections::{HashMap, VecDeque};
@@ -83,6 +84,16 @@ enum TimerKey {
     Keepalive(ConnectionId),
     /// The call has rung long enough.
     Ring(CallId),
+}
+
+/// Why a user gets no voice session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NoVoice {
+    /// [`ServerConfig::max_voice_sessions`] are open; one may close.
+    Limit,
+    /// Every session id was handed out. Ids are never reused (relay nonces
+    /// contain them), so no voice session can open until a restart.
+    IdsExhausted,
 }
 
 /// A registered user.
@@ -139,6 +150,8 @@ pub struct Server {
     sessions: SessionIds,
     /// Voice sessions open in the relay.
     voice_sessions: usize,
+    /// Whether [`ServerEvent::VoiceIdsExhausted`] was sent (it is sent once).
+    voice_ids_exhausted: bool,
     timers: Timers<TimerKey>,
     ready: VecDeque<ConnectionId>,
     events: VecDeque<ServerEvent>,
@@ -191,6 +204,24 @@ fn user_list_lines<'n>(room: Room<'_>, nicks: impl Iterator<Item = Nick<'n>>) ->
     lists
 }
 
+/// The reason of an `ERROR NOVOICE` (here, so that the server's longest
+/// reply can be measured with it: see [`ServerConfig::max_reply_bytes`]).
+fn no_voice_reason(config: &ServerConfig, why: NoVoice) -> TextBuf {
+    match why {
+        NoVoice::Limit => {
+            let max = config.max_voice_sessions;
+            reason(format_args!(
+                "no voice here: the server has its maximum of {max} voice sessions"
+            ))
+        }
+        NoVoice::IdsExhausted => reason(format_args!(
+            "no voice here: the server has handed out every voice session id it may ({}) and \
+             must be restarted before it can give voice again",
+            u32::MAX
+        )),
+    }
+}
+
 /// Builds the human-readable part of a reply. Every piece comes from
 /// validated values, so the text has no line breaks and is not empty.
 fn reason(args: fmt::Arguments<'_>) -> TextBuf {
@@ -202,6 +233,11 @@ impl Server {
     /// A server with these limits. `seed` seeds the generator of `PING`
     /// tokens and voice keys: pass 32 bytes from the operating system's
     /// secure random source (tests pass a constant).
+    ///
+    /// Check the limits with [`ServerConfig::validate`] first: the server
+    /// runs with any, but with an output limit below
+    /// [`ServerConfig::max_reply_bytes`] its own replies to registrations
+    /// and `JOIN`s can drop clients with `ERROR SENDQUEUEFULL`.
     pub fn new(config: ServerConfig, seed: [u8; 32]) -> Self {
         Self {
             config,
@@ -217,6 +253,7 @@ impl Server {
             calls: HashMap::new(),
             sessions: SessionIds::new(),
             voice_sessions: 0,
+            voice_ids_exhausted: false,
             timers: Timers::new(),
             ready: VecDeque::new(),
             events: VecDeque::new(),
@@ -452,6 +489,12 @@ impl Server {
         self.conns.get_mut(&id)?.user.as_mut()
     }
 
+    /// Whether `id` is in an accepted call (not one that only rings).
+    fn in_live_call(&self, id: ConnectionId) -> bool {
+        let call = self.user(id).and_then(|u| u.call).and_then(|c| self.calls.get(&c));
+        call.is_some_and(|call| matches!(call.state, CallState::Active { .. }))
+    }
+
     fn nick_of(&self, id: ConnectionId) -> Option<NickBuf> {
         self.user(id).map(|u| u.nick.clone())
     }
@@ -462,7 +505,14 @@ impl Server {
         id: ConnectionId,
         parsed: Result<ClientCommand<'_>, ParseError>,
     ) {
-        let exempt = matches!(parsed, Ok(ClientCommand::Pong { .. } | ClientCommand::Disconnect));
+        // Leaving, and answering the server's own PING, must work however
+        // fast a client sends; any other PONG is answered with an error,
+        // so it is rate-limited like any command.
+        let exempt = match parsed {
+            Ok(ClientCommand::Disconnect) => true,
+            Ok(ClientCommand::Pong { token }) => self.answers_ping(id, token),
+            _ => false,
+        };
         if !exempt && !self.take_token(now, id) {
             return;
         }
@@ -477,6 +527,11 @@ impl Server {
             (Err(e), false) => self.not_accepted(id, format_args!("{e}")),
             (Err(e), true) => self.refuse_parse_error(id, e),
         }
+    }
+
+    /// Whether `token` answers the `PING` that `id` has outstanding.
+    fn answers_ping(&self, id: ConnectionId, token: u64) -> bool {
+        self.conns.get(&id).is_some_and(|c| c.ping == Some(token))
     }
 
     fn take_token(&mut self, now: Instant, id: ConnectionId) -> bool {
@@ -639,11 +694,13 @@ impl Server {
         if created {
             self.next_group += 1;
         }
-        let in_call = self.user(id).is_some_and(|u| u.call.is_some());
+        // Only a live call's voice replaces the room's: a ringing call has
+        // none, and `finish_call` resumes room voice only for live calls.
+        let in_call = self.in_live_call(id);
         let voice = self.open_voice(nick.clone(), (!in_call).then_some(group));
         if let Some(user) = self.user_mut(id) {
             user.room = key.clone();
-            user.room_voice = voice.as_ref().map(|(s, _)| *s);
+            user.room_voice = voice.as_ref().ok().map(|(s, _)| *s);
         }
         let room = name.borrowed();
         self.broadcast(id, &ServerMessage::UserJoin { room, nick: nick.borrowed() });
@@ -652,10 +709,10 @@ impl Server {
             self.send(id, &ServerMessage::UserList { room, users: users.borrowed() });
         }
         match voice {
-            Some((session, key)) => {
+            Ok((session, key)) => {
                 self.send(id, &ServerMessage::Voice { scope: VoiceScope::Room(room), session, key })
             }
-            None => self.no_voice(id),
+            Err(why) => self.no_voice(id, why),
         }
     }
 
@@ -758,15 +815,19 @@ impl Server {
         let current =
             self.user(id).and_then(|u| u.call).and_then(|c| Some((c, self.calls.get(&c)?)));
         let with_peer = current.filter(|(_, call)| call.peer_of(id) == peer_id);
-        let incoming = with_peer
-            .filter(|(_, call)| call.callee == id && matches!(call.state, CallState::Ringing))
-            .map(|(c, _)| c);
+        let ringing = with_peer.filter(|(_, call)| matches!(call.state, CallState::Ringing));
+        let incoming = ringing.filter(|(_, call)| call.callee == id).map(|(c, _)| c);
+        let outgoing = ringing.is_some_and(|(_, call)| call.caller == id);
         match action {
             TalkAction::Request => {
                 if let Some(call) = incoming {
                     // Both asked at once: the second request answers the
                     // first, and is answered too.
                     self.accept(call, true);
+                } else if outgoing {
+                    // Asked again while it rings: the pending request will
+                    // resolve both, and a reply now would be a second
+                    // resolution of one request.
                 } else if let Some((_, call)) = current {
                     let other = self.nick_of(call.peer_of(id));
                     let other = other.as_ref().map_or("someone", |n| n.as_str()).to_owned();
@@ -801,7 +862,10 @@ impl Server {
                 ),
                 Some((call, _)) => {
                     self.finish_call(call);
-                    self.send_talk(peer_id, id, TalkAction::End);
+                    // End is for calls withdrawn, ended or rung out; the
+                    // callee's End on a ringing call is a refusal.
+                    let told = if incoming.is_some() { TalkAction::Deny } else { TalkAction::End };
+                    self.send_talk(peer_id, id, told);
                 }
             },
         }
@@ -845,12 +909,12 @@ impl Server {
                     .push_back(ServerEvent::Relay(RelayCommand::Move { session, group: None }));
             }
             match self.open_voice(nick.clone(), Some(group)) {
-                Some((session, key)) => {
+                Ok((session, key)) => {
                     sessions.push(session);
                     let scope = VoiceScope::Call(peer_nick.borrowed());
                     self.send(party, &ServerMessage::Voice { scope, session, key });
                 }
-                None => self.no_voice(party),
+                Err(why) => self.no_voice(party, why),
             }
         }
         if let Some(call) = self.calls.get_mut(&call_id) {
@@ -896,17 +960,22 @@ impl Server {
     }
 
     /// Opens a voice session for a user speaking as `nick` in `group`
-    /// (`None`: paused), returning the credential to send them, or `None`
-    /// at the voice session limit.
+    /// (`None`: paused), returning the credential to send them, or why
+    /// there is none.
     fn open_voice(
         &mut self,
         nick: NickBuf,
         group: Option<GroupId>,
-    ) -> Option<(SessionId, VoiceKey)> {
+    ) -> Result<(SessionId, VoiceKey), NoVoice> {
         if self.voice_sessions >= self.config.max_voice_sessions {
-            return None;
+            return Err(NoVoice::Limit);
         }
-        let session = self.sessions.next()?;
+        let Some(session) = self.sessions.next() else {
+            if !std::mem::replace(&mut self.voice_ids_exhausted, true) {
+                self.events.push_back(ServerEvent::VoiceIdsExhausted);
+            }
+            return Err(NoVoice::IdsExhausted);
+        };
         self.voice_sessions += 1;
         let mut bytes = [0u8; VoiceKey::LEN];
         self.rng.fill_bytes(&mut bytes);
@@ -917,7 +986,7 @@ impl Server {
             speaker: nick,
             group,
         }));
-        Some((session, key))
+        Ok((session, key))
     }
 
     /// Closes a voice session in the relay.
@@ -926,13 +995,12 @@ impl Server {
         self.events.push_back(ServerEvent::Relay(RelayCommand::Close { session }));
     }
 
-    /// Tells a user that a room or call has no voice for them.
-    fn no_voice(&mut self, id: ConnectionId) {
-        let max = self.config.max_voice_sessions;
-        self.error(
+    /// Tells a user that a room or call has no voice for them, and why.
+    fn no_voice(&mut self, id: ConnectionId, why: NoVoice) {
+        let reason = no_voice_reason(&self.config, why);
+        self.send(
             id,
-            ErrorCode::NoVoice,
-            format_args!("no voice here: the server has its maximum of {max} voice sessions"),
+            &ServerMessage::Error { code: ErrorCode::NoVoice, reason: reason.borrowed() },
         );
     }
 

@@ -101,6 +101,25 @@ impl Harness {
         self.drain_events();
     }
 
+    /// The group a voice session is in, as the relay would have it after
+    /// every command so far: `None` if it is paused or not open.
+    fn relay_group(&self, session: SessionId) -> Option<GroupId> {
+        let mut group = None;
+        for cmd in &self.relay {
+            match *cmd {
+                RelayCommand::Open { session: s, group: g, .. }
+                | RelayCommand::Move { session: s, group: g }
+                    if s == session =>
+                {
+                    group = g
+                }
+                RelayCommand::Close { session: s } if s == session => group = None,
+                _ => {}
+            }
+        }
+        group
+    }
+
     fn was_closed(&self, who: &str) -> Option<CloseReason> {
         let id = self.conns[who];
         self.closed.iter().find(|(c, _)| *c == id).map(|(_, r)| *r)
@@ -119,6 +138,16 @@ fn mask_voice(line: &str) -> String {
         }
         None => line.to_owned(),
     }
+}
+
+/// The session of the `VOICE <scope>:` line among `lines`.
+fn voice_session(lines: &[String], scope: &str) -> SessionId {
+    let creds = lines
+        .iter()
+        .find_map(|l| l.strip_prefix(&format!("VOICE {scope}: ")))
+        .unwrap_or_else(|| panic!("a VOICE {scope} line in {lines:?}"));
+    let id = creds.split(' ').next().and_then(|n| n.parse().ok()).and_then(SessionId::new);
+    id.expect("a session id")
 }
 
 fn s(n: u64) -> Duration {
@@ -785,4 +814,205 @@ fn messages_too_long_to_pass_on_are_refused() {
     let fits = "x".repeat(4_078);
     h.send("Caroline", &format!("PRIVMSG B: {fits}"));
     assert_eq!(h.recv("B"), [format!("PRIVMSG Caroline: {fits}")]);
+}
+
+#[test]
+fn a_room_joined_while_a_call_rings_has_live_voice_whatever_the_ring_becomes() {
+    // Denied by the callee, withdrawn by the caller, or rung out: none of
+    // them was accepted, so none may leave the caller's room voice paused.
+    type Ending = (&'static str, fn(&mut Harness));
+    let endings: [Ending; 3] = [
+        ("deny", |h| h.send("B", "TALK A: Deny")),
+        ("withdrawal", |h| h.send("A", "TALK B: End")),
+        ("ring timeout", |h| h.advance(ServerConfig::DEFAULT_RING_TIMEOUT)),
+    ];
+    for (ending, end) in endings {
+        let mut h = Harness::new();
+        for who in ["A", "B", "C"] {
+            h.join(who);
+        }
+        h.send("C", "JOIN: #Other");
+        let c_session = voice_session(&h.recv("C"), "#Other");
+        let room = h.relay_group(c_session);
+        assert!(room.is_some());
+        h.send("A", "TALK B: Request");
+        h.recv_all();
+        h.send("A", "JOIN: #Other");
+        let session = voice_session(&h.recv("A"), "#Other");
+        end(&mut h);
+        assert_eq!(h.relay_group(session), room, "{ending}: A talks in #Other");
+        assert!(h.server.user(h.conns["A"]).is_some_and(|u| u.call.is_none()), "{ending}: over");
+    }
+}
+
+#[test]
+fn a_room_joined_during_a_live_call_is_paused_until_the_call_ends() {
+    let mut h = Harness::new();
+    h.join("A");
+    h.join("B");
+    h.send("A", "TALK B: Request");
+    h.send("B", "TALK A: Accept");
+    h.recv_all();
+    h.send("A", "JOIN: #Other");
+    let session = voice_session(&h.recv("A"), "#Other");
+    assert_eq!(h.relay_group(session), None, "the call has A's voice");
+    h.send("B", "TALK A: End");
+    assert!(h.relay_group(session).is_some(), "room voice resumes after the call");
+}
+
+#[test]
+fn a_repeated_request_while_ringing_is_ignored() {
+    let mut h = Harness::new();
+    h.join("A");
+    h.join("B");
+    h.send("A", "TALK B: Request");
+    h.send("A", "TALK b: Request");
+    // The pending request will resolve it: an answer now (a Deny) would be
+    // followed by the first request's own, and a request resolves once.
+    assert!(h.recv("A").is_empty(), "no answer to the repeat");
+    assert_eq!(h.recv("B"), ["TALK A: Request"], "B is asked once");
+    h.send("B", "TALK A: Accept");
+    assert_eq!(h.recv_masked("A"), ["TALK B: Accept", "VOICE B: <session> <key>"]);
+}
+
+#[test]
+fn the_callee_ending_a_ringing_call_denies_it() {
+    let mut h = Harness::new();
+    h.join("A");
+    h.join("B");
+    h.send("A", "TALK B: Request");
+    h.recv_all();
+    h.send("B", "TALK A: End");
+    // End is for calls withdrawn, ended or rung out; a callee who will not
+    // answer refuses the call.
+    assert_eq!(h.recv("A"), ["TALK B: Deny"]);
+    assert!(h.recv("B").is_empty());
+    h.advance(ServerConfig::DEFAULT_RING_TIMEOUT);
+    assert!(h.recv("A").is_empty(), "the call is over and does not ring out");
+    h.send("B", "TALK A: Request");
+    assert_eq!(h.recv("A"), ["TALK B: Request"], "both are free again");
+}
+
+#[test]
+fn pongs_that_answer_no_ping_count_as_commands() {
+    let config = ServerConfig { command_rate: 1, command_burst: 3, ..ServerConfig::default() };
+    let mut h = Harness::with(config);
+    h.join("John");
+    h.open("anon");
+    h.advance(s(10));
+    h.recv_all();
+    let flood = "PONG: 1\r\n".repeat(1_000);
+    for who in ["John", "anon"] {
+        h.send_bytes(who, flood.as_bytes());
+        let replies = h.recv(who);
+        // The burst's worth of refusals, and the flood reported once.
+        assert_eq!(replies.len(), 4, "{who}: {replies:?}");
+        assert!(replies[3].starts_with("ERROR FLOOD: "), "{who}: {replies:?}");
+        assert_eq!(h.was_closed(who), None);
+    }
+}
+
+#[test]
+fn the_pong_that_answers_the_ping_is_honoured_during_a_flood() {
+    let config = ServerConfig { command_rate: 1, command_burst: 3, ..ServerConfig::default() };
+    let mut h = Harness::with(config);
+    h.join("John");
+    h.advance(ServerConfig::DEFAULT_PING_INTERVAL);
+    let ping = h.recv("John");
+    let token = ping[0].strip_prefix("PING: ").expect("a periodic PING").to_owned();
+    let bad = "PONG: 1\r\n".repeat(500);
+    h.send_bytes("John", format!("{bad}PONG: {token}\r\n{bad}").as_bytes());
+    assert!(h.recv("John").len() <= 4, "the bad ones were dropped");
+    h.advance(ServerConfig::DEFAULT_PING_TIMEOUT);
+    assert_eq!(h.was_closed("John"), None, "the PING was answered");
+    assert!(h.recv("John")[0].starts_with("PING: "), "and the next one comes");
+}
+
+#[test]
+fn running_out_of_voice_session_ids_is_reported_as_such() {
+    let mut h = Harness::new();
+    h.server.sessions = SessionIds::starting_at(SessionId::new(u32::MAX).unwrap());
+    h.open("A");
+    h.send("A", "CONNECT: \"A\" \"x\" 1.0");
+    let lines = h.recv("A");
+    assert!(lines.iter().any(|l| l.starts_with("VOICE #Lobby: 4294967295 ")), "the last id");
+    h.open("B");
+    h.send("B", "CONNECT: \"B\" \"x\" 1.0");
+    let novoice = "ERROR NOVOICE: no voice here: the server has handed out every voice session \
+                   id it may (4294967295) and must be restarted before it can give voice again";
+    assert_eq!(h.recv("B").last().unwrap(), novoice);
+    // Not a passing shortage: a session closing frees no id.
+    h.send("A", "DISCONNECT");
+    h.send("B", "JOIN: #Other");
+    assert_eq!(h.recv("B").last().unwrap(), novoice);
+    let told = h.events.iter().filter(|e| matches!(e, ServerEvent::VoiceIdsExhausted)).count();
+    assert_eq!(told, 1, "the operator is told, once");
+}
+
+#[test]
+fn an_output_limit_below_the_longest_reply_is_refused() {
+    assert_eq!(ServerConfig::default().validate(), Ok(()), "the defaults agree");
+    // As PROTOCOL.md ("Limits") says.
+    assert_eq!(ServerConfig::default().max_reply_bytes(), 345_398);
+    let config = ServerConfig {
+        max_clients: 10_000,
+        max_output_queue_bytes: 256 * 1024,
+        ..ServerConfig::default()
+    };
+    let needed = config.max_reply_bytes();
+    let error = config.validate().expect_err("a full room's USERLIST does not fit");
+    assert_eq!(
+        error,
+        ServerConfigError::OutputQueueTooSmall { queue: 262_144, needed, max_clients: 10_000 }
+    );
+    let message = error.to_string();
+    assert!(message.contains("262144") && message.contains(&needed.to_string()), "{message}");
+    let at_minimum = ServerConfig { max_output_queue_bytes: needed, ..config.clone() };
+    assert_eq!(at_minimum.validate(), Ok(()));
+    let below = ServerConfig { max_output_queue_bytes: needed - 1, ..config };
+    assert!(below.validate().is_err());
+}
+
+#[test]
+fn every_client_registers_and_joins_with_the_output_limit_at_its_minimum() {
+    const CLIENTS: usize = 1_500;
+    let config = ServerConfig {
+        max_clients: CLIENTS,
+        command_rate: 1_000,
+        command_burst: 1_000,
+        ..ServerConfig::default()
+    };
+    let limit = config.max_reply_bytes();
+    let config = ServerConfig { max_output_queue_bytes: limit, ..config };
+    let mut h = Harness::with(config);
+    let nicks: Vec<&'static str> = (0..CLIENTS).map(|i| &*format!("{i:0>32}").leak()).collect();
+    assert!(nicks.iter().all(|n| n.len() == crate::MAX_NICK_LEN));
+    let room = "#".to_owned() + &"r".repeat(crate::MAX_ROOM_LEN - 1);
+    // Each new client's reply waits unread in full. The others read the
+    // USERJOIN (or USERLEAVE) it causes before the next one comes: queued
+    // unread, those would make them slow consumers, rightly dropped.
+    let commands: [fn(&str, &str) -> String; 2] =
+        [|nick, _| format!("CONNECT: \"{nick}\" \"x\" 1.0"), |_, room| format!("JOIN: {room}")];
+    for command in commands {
+        for (i, &nick) in nicks.iter().enumerate() {
+            if !h.conns.contains_key(nick) {
+                h.open(nick);
+            }
+            h.send(nick, &command(nick, &room));
+            assert_eq!(h.was_closed(nick), None, "client {i}");
+            let reply = h.recv(nick);
+            assert!(reply.iter().map(|l| l.len() + 2).sum::<usize>() <= limit);
+            assert!(reply.last().is_some_and(|l| l.starts_with("VOICE #")), "{reply:?}");
+            let listed: usize = reply
+                .iter()
+                .filter_map(|l| l.strip_prefix("USERLIST "))
+                .map(|l| l.split(", ").count())
+                .sum();
+            assert_eq!(listed, i + 1, "client {i} sees everyone");
+            while let Some(id) = h.server.poll_ready() {
+                let _ = h.server.take_output(id);
+            }
+        }
+    }
+    assert_eq!(h.server.user_count(), CLIENTS);
 }

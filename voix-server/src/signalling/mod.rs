@@ -284,6 +284,10 @@ impl Signalling {
             ServerEvent::Left { nick, reason } => info!(%nick, ?reason, "left"),
             ServerEvent::CallStarted { caller, callee } => info!(%caller, %callee, "call started"),
             ServerEvent::CallEnded { caller, callee } => info!(%caller, %callee, "call ended"),
+            ServerEvent::VoiceIdsExhausted => error!(
+                "every voice session id has been handed out: clients get no voice until the \
+                 server is restarted"
+            ),
         }
     }
 
