@@ -85,8 +85,8 @@ pub struct Settings {
     /// Bytes of output a connection may have waiting; a client that stops
     /// reading is dropped with `ERROR SENDQUEUEFULL` past this. At least
     /// the longest reply to a registration or a JOIN: about 34.5 bytes for
-    /// each client that max-clients allows [default: 524288, or that
-    /// longest reply if more]
+    /// each client that max-clients allows; unset, it grows to that reply
+    /// where the default is smaller [default: 524288]
     #[arg(long, value_name = "BYTES")]
     pub max_output_queue_bytes: Option<NonZeroUsize>,
 
