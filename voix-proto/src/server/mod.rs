@@ -505,6 +505,12 @@ impl Server {
         id: ConnectionId,
         parsed: Result<ClientCommand<'_>, ParseError>,
     ) {
+        // An empty line is ignored (PROTOCOL.md, "Lines"). Ignoring it costs
+        // the server nothing, so it takes no token either: blank lines, which
+        // some clients and telnet users send, never make a flood.
+        if matches!(parsed, Err(ParseError::Empty)) {
+            return;
+        }
         // Leaving, and answering the server's own PING, must work however
         // fast a client sends; any other PONG is answered with an error,
         // so it is rate-limited like any command.
@@ -523,7 +529,6 @@ impl Server {
                 self.handle_command(now, id, cmd)
             }
             (Ok(_), false) => self.not_accepted(id, format_args!("send CONNECT first")),
-            (Err(ParseError::Empty), _) => {}
             (Err(e), false) => self.not_accepted(id, format_args!("{e}")),
             (Err(e), true) => self.refuse_parse_error(id, e),
         }

@@ -477,6 +477,19 @@ fn flood_is_reported_once_and_commands_dropped() {
 }
 
 #[test]
+fn empty_lines_are_ignored_and_never_make_a_flood() {
+    let mut h = Harness::new();
+    h.join("John");
+    h.open("anon");
+    // Far more than the burst of 40, with either line ending.
+    let blank = "\r\n\n".repeat(100);
+    h.send_bytes("John", format!("{blank}PING: 1\r\n").as_bytes());
+    assert_eq!(h.recv("John"), ["PONG: 1"], "no reply to the blank lines, and no FLOOD");
+    h.send_bytes("anon", format!("{blank}CONNECT: \"anon\" \"\" 1.0\r\n").as_bytes());
+    assert_eq!(h.recv("anon")[0], "ACCEPT: hostname.com", "nor before registration");
+}
+
+#[test]
 fn slow_consumer_is_dropped_without_hurting_others() {
     let config = ServerConfig {
         max_output_queue_bytes: 4096,
