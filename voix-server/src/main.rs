@@ -2,6 +2,7 @@
 //! it listens, and runs until SIGINT or SIGTERM.
 
 use std::error::Error as _;
+use std::fmt::Display;
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -78,9 +79,9 @@ async fn serve(cli: Cli) -> Result<(), Error> {
         .local_addr()
         .map_err(|source| Error::Bind(BindError::Tcp { addr: settings.listen(), source }))?;
     let banner = format!(
-        "{}\nconnect a client with: cargo run -p voix-client -- --server {} --nick NAME\n",
+        "{}\nconnect a client with: {}\n",
         voix_server::listening_line(addr),
-        reachable(addr)
+        client_command(reachable(addr), "NAME")
     );
     // A closed stdout must not stop the server (`println!` would panic).
     if let Err(error) = io::stdout().lock().write_all(banner.as_bytes()) {
@@ -88,6 +89,13 @@ async fn serve(cli: Cli) -> Result<(), Error> {
     }
     voix_server::run(listener, voice, config, shutdown).await?;
     Ok(())
+}
+
+/// The command that connects a client named `nick` to `server`: the
+/// README's, with `--release`, so that users build one copy of the client,
+/// the fast one.
+fn client_command(server: impl Display, nick: &str) -> String {
+    format!("cargo run --release -p voix-client -- --server {server} --nick {nick}")
 }
 
 /// An address a client on this machine can connect to: the loopback
@@ -107,6 +115,14 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_command_is_the_readmes() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+        let readme = std::fs::read_to_string(path).expect("the workspace README");
+        let command = client_command("localhost", "Alice");
+        assert!(readme.lines().any(|l| l == command), "README.md shows `{command}`");
+    }
 
     #[test]
     fn wildcards_become_loopback_in_the_client_command() {

@@ -21,7 +21,9 @@ fn banner_names_the_address_and_the_client_command() {
     assert_ne!(addr.port(), 0, "the bound port, not the one asked for");
     assert_eq!(
         server.output.recv_timeout(TIMEOUT).expect("the banner's second line"),
-        format!("connect a client with: cargo run -p voix-client -- --server {addr} --nick NAME")
+        format!(
+            "connect a client with: cargo run --release -p voix-client -- --server {addr} --nick NAME"
+        )
     );
 }
 
