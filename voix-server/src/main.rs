@@ -2,8 +2,9 @@
 //! it listens, and runs until SIGINT or SIGTERM.
 
 use std::error::Error as _;
+use std::ffi::OsString;
 use std::fmt::Display;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,7 +50,11 @@ async fn main() -> ExitCode {
         }
         EnvFilter::new("info")
     });
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(colour_logs())
+        .init();
     match serve(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -91,6 +96,19 @@ async fn serve(cli: Cli) -> Result<(), Error> {
     Ok(())
 }
 
+/// Whether the logs on stderr may be coloured: only on a terminal, since a
+/// file or journald would keep the escape codes as text, and not when
+/// NO_COLOR is set (<https://no-color.org>).
+fn colour_logs() -> bool {
+    wants_colour(io::stderr().is_terminal(), std::env::var_os("NO_COLOR"))
+}
+
+/// [`colour_logs`] given whether stderr is a terminal and NO_COLOR's value;
+/// an empty NO_COLOR counts as unset, as the convention says.
+fn wants_colour(terminal: bool, no_color: Option<OsString>) -> bool {
+    terminal && no_color.is_none_or(|value| value.is_empty())
+}
+
 /// The command that connects a client named `nick` to `server`: the
 /// README's, with `--release`, so that users build one copy of the client,
 /// the fast one.
@@ -122,6 +140,15 @@ mod tests {
         let readme = std::fs::read_to_string(path).expect("the workspace README");
         let command = client_command("localhost", "Alice");
         assert!(readme.lines().any(|l| l == command), "README.md shows `{command}`");
+    }
+
+    #[test]
+    fn logs_are_coloured_only_on_a_terminal_without_no_color() {
+        assert!(wants_colour(true, None));
+        assert!(wants_colour(true, Some(OsString::new())), "an empty NO_COLOR is unset");
+        assert!(!wants_colour(true, Some("1".into())));
+        assert!(!wants_colour(false, None), "not into a file or a pipe");
+        assert!(!wants_colour(false, Some("1".into())));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod support;
 
+use std::io::Read;
 use std::time::Duration;
 
 use support::{Client, ServerProcess};
@@ -51,4 +52,16 @@ fn shutdown_does_not_wait_longer_than_the_close_timeout() {
     // `a` stays open; the server closes it when the timeout ends.
     let status = server.wait(CLOSE_TIMEOUT + Duration::from_secs(5));
     assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+#[test]
+fn logs_into_a_pipe_are_not_coloured() {
+    let (mut server, mut stderr) = ServerProcess::start_logging_to_pipe(&[]);
+    server.signal("TERM");
+    let status = server.wait(CLOSE_TIMEOUT / 2);
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let mut logs = String::new();
+    stderr.read_to_string(&mut logs).expect("the logs are UTF-8");
+    assert!(logs.contains("shutting down"), "{logs}");
+    assert!(!logs.contains('\x1b'), "no ANSI escape codes in {logs:?}");
 }

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::sync::mpsc::Receiver;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -37,14 +37,35 @@ impl ServerProcess {
     /// Starts the server on `127.0.0.1`, on a port the OS picks, with
     /// `args` added, and waits until it says where it listens.
     pub fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_voix-server"))
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the voix-server binary starts");
+        let log = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned());
+        let mut command = Self::command(args);
+        command.env("RUST_LOG", log);
+        Self::spawn(command)
+    }
+
+    /// [`ServerProcess::start`] with its logs, at info, going into a pipe
+    /// (as into a file or journald), returned to be read. NO_COLOR is unset,
+    /// so that only the pipe decides whether the logs are coloured.
+    pub fn start_logging_to_pipe(args: &[&str]) -> (Self, ChildStderr) {
+        let mut command = Self::command(args);
+        command.env("RUST_LOG", "info").env_remove("NO_COLOR").stderr(Stdio::piped());
+        let mut server = Self::spawn(command);
+        let stderr = server.child.stderr.take().expect("stderr is piped");
+        (server, stderr)
+    }
+
+    /// The command that runs the server on `127.0.0.1`, on a port the OS
+    /// picks, with `args` added.
+    fn command(args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_voix-server"));
+        command.args(["--listen", "127.0.0.1:0"]).args(args);
+        command.stdin(Stdio::null()).stdout(Stdio::piped());
+        command
+    }
+
+    /// Runs `command` and waits until the server says where it listens.
+    fn spawn(mut command: Command) -> Self {
+        let mut child = command.spawn().expect("the voix-server binary starts");
         let stdout = child.stdout.take().expect("stdout is piped");
         let listening =
             voix_server::wait_for_listening_line(stdout, TIMEOUT).unwrap_or_else(|error| {
