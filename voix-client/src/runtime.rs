@@ -288,7 +288,7 @@ impl<F: Frontend> Driver<F> {
             Input::Command(command) => self.app.handle_command(now, command),
             Input::EndOfInput => {
                 if self.quit_at_end_of_input {
-                    self.app.quit();
+                    self.app.quit(now);
                 }
             }
             Input::Terminal(event) => {
@@ -309,7 +309,8 @@ impl<F: Frontend> Driver<F> {
                 };
                 self.frontend.show(&event).map_err(RunError::Output)?;
             }
-            Input::Signal => self.app.quit(),
+            // A signal quits at once: whoever sent it wants the client gone.
+            Input::Signal => self.app.quit_now(),
         }
         self.out.flush(&self.voice);
         Ok(())
