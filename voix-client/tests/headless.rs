@@ -42,3 +42,38 @@ fn piped_commands_are_sent_before_the_end_of_input_quits() {
     let _ = alice.wait();
     assert!(status.is_some_and(|s| s.success()), "A1 ended with {status:?}");
 }
+
+/// Stops a process (SIGSTOP) until dropped, then lets it go on (SIGCONT),
+/// so that its own guard can kill it even after a failed assertion.
+struct Stopped(u32);
+
+impl Stopped {
+    fn signal(pid: u32, signal: &str) -> bool {
+        Command::new("kill").args([signal, &pid.to_string()]).status().is_ok_and(|s| s.success())
+    }
+
+    fn new(pid: u32) -> Self {
+        assert!(Self::signal(pid, "-STOP"), "cannot stop {pid}");
+        Self(pid)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        Self::signal(self.0, "-CONT");
+    }
+}
+
+/// A server that hangs (SIGSTOP: no FIN, no answers) is noticed by its
+/// unanswered PINGs within the ping timeout and one ping interval.
+#[test]
+fn a_hung_server_is_noticed() {
+    let server = Server::start();
+    let mut alice = Client::start(server.addr(), "Alice", &["--null-audio"]);
+    let stopped = Stopped::new(server.pid());
+    let limit = voix_proto::client::DEFAULT_PING_TIMEOUT
+        + voix_client::app::PING_INTERVAL
+        + std::time::Duration::from_secs(5);
+    alice.expect_within(limit, |e| e["event"] == "connection_lost");
+    drop(stopped);
+}

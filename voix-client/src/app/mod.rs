@@ -291,6 +291,12 @@ impl App {
             self.attempt += 1;
             self.start_connecting();
         }
+        if let Link::Online(session) = &mut self.link {
+            // A server that stopped answering our PINGs is given up, like
+            // one that closed the connection.
+            session.handle_timeout(now);
+            self.drain(now);
+        }
         if self.next_ping.is_some_and(|at| now >= at)
             && let Link::Online(session) = &mut self.link
         {
@@ -318,7 +324,8 @@ impl App {
             _ => None,
         };
         let keepalive = lock(&self.voice).poll_timeout();
-        [reconnect, self.next_ping, keepalive, self.next_talking_check, self.quit_by]
+        let ping_timeout = self.session().and_then(ClientSession::poll_timeout);
+        [reconnect, self.next_ping, ping_timeout, keepalive, self.next_talking_check, self.quit_by]
             .into_iter()
             .flatten()
             .min()
@@ -624,6 +631,13 @@ impl App {
             ClientEvent::Error { word, reason, .. } => Event::ServerError { code: word, reason },
             ClientEvent::Unrecognized { line, .. } => Event::Unrecognized { line },
             ClientEvent::Disconnected => return,
+            ClientEvent::PingTimeout { silent_for } => {
+                let reason = format!(
+                    "the server has not answered for {} s",
+                    silent_for.as_secs_f64().round()
+                );
+                return self.lose_connection(now, reason);
+            }
         };
         self.events.push_back(shown);
     }

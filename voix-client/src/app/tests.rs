@@ -419,3 +419,18 @@ fn commands_that_cannot_be_sent_before_quitting_are_reported() {
     let actions: Vec<_> = std::iter::from_fn(|| stuck.poll_action()).collect();
     assert_eq!(actions.last(), Some(&Action::Exit(ExitReason::ConnectionLost)));
 }
+
+#[test]
+fn a_server_that_stops_answering_is_given_up_and_retried() {
+    let mut net = Net::new();
+    let a = net.add(app("Alice", true));
+    net.events(a);
+    // The server hangs: nothing it would send arrives any more.
+    net.clients[a].conn = None;
+    let start = net.now;
+    while net.now < start + voix_proto::client::DEFAULT_PING_TIMEOUT + PING_INTERVAL {
+        net.advance(Duration::from_secs(1));
+    }
+    let events = names(&net.events(a));
+    assert!(events.starts_with(&["connection_lost", "reconnecting"]), "{events:?}");
+}
