@@ -2,10 +2,13 @@
 
 mod support;
 
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use support::{Client, Server, TIMEOUT, client_binary};
+use voix_client::runtime::SIGNAL_GRACE;
 
 /// Commands piped in before the server has accepted the client are sent
 /// before the end of input quits it.
@@ -28,15 +31,15 @@ fn piped_commands_are_sent_before_the_end_of_input_quits() {
     assert_eq!((private["from"].as_str(), private["text"].as_str()), (Some("A1"), Some("one")));
     let said = bob.expect(|e| e["event"] == "message");
     assert_eq!((said["from"].as_str(), said["text"].as_str()), (Some("A1"), Some("hello room")));
-    let deadline = std::time::Instant::now() + TIMEOUT;
+    let deadline = Instant::now() + TIMEOUT;
     let status = loop {
         if let Some(status) = alice.try_wait().expect("waitable") {
             break Some(status);
         }
-        if std::time::Instant::now() > deadline {
+        if Instant::now() > deadline {
             break None;
         }
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        thread::sleep(Duration::from_millis(20));
     };
     let _ = alice.kill();
     let _ = alice.wait();
@@ -73,7 +76,67 @@ fn a_hung_server_is_noticed() {
     let stopped = Stopped::new(server.pid());
     let limit = voix_proto::client::DEFAULT_PING_TIMEOUT
         + voix_client::app::PING_INTERVAL
-        + std::time::Duration::from_secs(5);
+        + Duration::from_secs(5);
     alice.expect_within(limit, |e| e["event"] == "connection_lost");
     drop(stopped);
+}
+
+/// Kills the process when dropped, even after a failed assertion.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A fake server that accepts one client and then sends it room messages
+/// as fast as it takes them, for `window`, at most `limit` bytes; how many
+/// it could write.
+fn flood_one_client(listener: std::net::TcpListener, window: Duration, limit: usize) -> usize {
+    let (mut stream, _) = listener.accept().expect("the client connects");
+    stream.set_write_timeout(Some(Duration::from_millis(100))).expect("settable");
+    stream.write_all(b"ACCEPT: fake\r\nJOINED: #Lobby\r\n").expect("writable");
+    let line = format!("MSG Bob #Lobby: {}\r\n", "x".repeat(400));
+    let chunk = line.repeat(64 * 1024 / line.len());
+    let (deadline, mut written) = (Instant::now() + window, 0);
+    while Instant::now() < deadline && written < limit {
+        match stream.write(chunk.as_bytes()) {
+            Ok(n) => written += n,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => break,
+        }
+    }
+    written
+}
+
+/// A client whose standard output nobody reads stops reading the server
+/// (so the server's send limit applies), and SIGTERM still ends it.
+#[test]
+fn an_unread_output_holds_the_server_back_and_sigterm_still_quits() {
+    const LIMIT: usize = 64 << 20;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bindable");
+    let addr = listener.local_addr().expect("bound");
+    let flood = thread::spawn(move || flood_one_client(listener, Duration::from_secs(3), LIMIT));
+    let client = Command::new(client_binary())
+        .args(["--server", &addr.to_string(), "--nick", "A1", "--headless", "--stay"])
+        .args(["--null-audio", "--no-reconnect"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("voix-client starts");
+    let mut client = Killed(client);
+    let written = flood.join().expect("the fake server runs");
+    // Socket buffers, the input queue and the pipe hold a few MiB; an
+    // unbounded client takes everything.
+    assert!(written < 32 << 20, "the server could write {written} bytes");
+
+    assert!(Stopped::signal(client.0.id(), "-TERM"), "cannot signal the client");
+    let deadline = Instant::now() + SIGNAL_GRACE + Duration::from_secs(4);
+    while client.0.try_wait().expect("waitable").is_none() {
+        assert!(Instant::now() < deadline, "SIGTERM did not end the client");
+        thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -455,6 +455,9 @@ impl App {
     /// Leaves now (a signal, a second `/quit`), reporting the commands
     /// that were never sent.
     pub fn quit_now(&mut self) {
+        if self.is_closed() {
+            return;
+        }
         self.report_dropped();
         self.leave(ExitReason::Quit);
     }
