@@ -13,10 +13,12 @@ use crate::voice::TransmitModeArg;
 /// voice. Opens a full-screen terminal UI; `--headless` reads the same
 /// `/` commands from standard input and prints events on standard output.
 ///
-/// Exit status: 0 after /quit (or the end of standard input in headless
-/// mode), 1 on an unexpected error, 2 for a bad command line, 3 when the
-/// server refuses the nickname, 4 when audio cannot start, 5 when the
-/// connection is lost and --no-reconnect is given.
+/// Exit status: 0 after /quit, the end of standard input in headless mode,
+/// SIGINT or SIGTERM; 1 on an unexpected error, or a signal that could not
+/// quit cleanly within 6 s (standard output not read); 2 for a bad command
+/// line; 3 when the server refuses the nickname; 4 when audio cannot start;
+/// 5 when the connection fails or ends with --no-reconnect (also when
+/// commands typed before registration could not be sent).
 #[derive(Debug, Parser)]
 #[command(version, max_term_width = 100)]
 pub struct Args {

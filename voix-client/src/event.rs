@@ -3,6 +3,7 @@
 //! per line, the variant's name in `"event"`) or as a readable line whose
 //! first word is that same name.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -296,7 +297,34 @@ impl Event {
     }
 }
 
-/// The readable line: the event's name, then its fields in words.
+/// `line` with its control characters made visible, for a terminal: a
+/// remote user's text must not move the cursor, clear the screen or retitle
+/// the window. C0 characters (but tab) and DEL become caret notation (`^[`
+/// for ESC, `^?` for DEL), C1 characters `\u{9b}` and the like.
+pub fn escape_controls(line: &str) -> Cow<'_, str> {
+    let is_control = |c: char| c.is_control() && c != '\t';
+    if !line.contains(is_control) {
+        return Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len() + 8);
+    for c in line.chars() {
+        match c {
+            '\t' => out.push(c),
+            '\u{0}'..='\u{1f}' => {
+                out.push('^');
+                out.push(char::from(c as u8 + b'@'));
+            }
+            '\u{7f}' => out.push_str("^?"),
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The readable line: the event's name, then its fields in words. Text
+/// from the server is as it came: pass it through [`escape_controls`]
+/// before it reaches a terminal.
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.name())?;
@@ -359,6 +387,14 @@ impl fmt::Display for Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_made_visible() {
+        assert!(matches!(escape_controls("plain\ttext é"), Cow::Borrowed("plain\ttext é")));
+        assert_eq!(escape_controls("hi\x1b[2J\x1b]0;owned\x07"), "hi^[[2J^[]0;owned^G");
+        assert_eq!(escape_controls("a\0b\rc\nd\x7fe"), "a^@b^Mc^Jd^?e");
+        assert_eq!(escape_controls("csi\u{9b}2J \u{85}"), "csi\\u{9b}2J \\u{85}");
+    }
 
     #[test]
     fn json_names_the_event_and_its_fields() {

@@ -8,7 +8,7 @@ use std::thread;
 use bytes::BytesMut;
 use voix_proto::wire::{BadLine, LineReader};
 
-use crate::event::Event;
+use crate::event::{Event, escape_controls};
 use crate::runtime::{Frontend, Input, Waker};
 
 /// The longest command line read from standard input; the rest of a
@@ -43,7 +43,9 @@ impl<W: Write> Frontend for Headless<W> {
     fn show(&mut self, event: &Event) -> io::Result<()> {
         match self.format {
             Format::Json => writeln!(self.out, "{}", event.to_json())?,
-            Format::Text => writeln!(self.out, "{event}")?,
+            // JSON escapes control characters itself; a readable line
+            // could carry a remote user's terminal escapes.
+            Format::Text => writeln!(self.out, "{}", escape_controls(&event.to_string()))?,
         }
         self.out.flush()
     }
@@ -152,6 +154,25 @@ mod tests {
         assert_eq!(got.len(), 2);
         assert!(got[0].starts_with("rejected: "), "{}", got[0]);
         assert_eq!(got[1], "next");
+    }
+
+    #[test]
+    fn readable_lines_show_escape_sequences_harmlessly() {
+        let mut out = Vec::new();
+        let mut text = Headless::new(&mut out, Format::Text);
+        let event = Event::Message {
+            room: "#Lobby".into(),
+            from: "Eve".into(),
+            text: "hi\x1b[2J\x1b]0;owned\x07".into(),
+        };
+        text.show(&event).expect("in memory");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "message #Lobby <Eve> hi^[[2J^[]0;owned^G\n"
+        );
+        let mut out = Vec::new();
+        Headless::new(&mut out, Format::Json).show(&event).expect("in memory");
+        assert!(String::from_utf8(out).expect("utf-8").contains(r"hi\u001b[2J"));
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //!   signal watcher.
 
 use std::io;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -36,6 +37,20 @@ use crate::voice::{VoiceEngine, VoiceError, VoiceSettings, encoder_config};
 /// How long quitting waits for the server to close the connection after
 /// `DISCONNECT`, so that the goodbye is not cut off.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How many inputs may wait for the control loop. When it falls behind
+/// (standard output is not read), the threads that feed it block: the TCP
+/// reader stops reading, the server's send queue fills up and its limit
+/// applies, rather than the client's memory growing without end. 64 TCP
+/// chunks of 16 KiB are at most 1 MiB.
+pub const INPUT_QUEUE_LEN: usize = 64;
+
+/// How long a signal leaves the control loop to quit cleanly. A loop stuck
+/// writing to a standard output nobody reads never gets there, so the
+/// process then exits anyway (status 1, the output failed), as it does at
+/// once on a second signal. Longer than a goodbye can take (the TCP write
+/// timeout).
+pub const SIGNAL_GRACE: Duration = Duration::from_secs(6);
 
 /// Everything that wakes the control loop.
 #[derive(Debug)]
@@ -139,18 +154,36 @@ pub struct Options {
 
 /// A handle that threads use to wake the control loop.
 #[derive(Debug, Clone)]
-pub struct Waker(Sender<Input>);
+pub struct Waker {
+    sender: SyncSender<Input>,
+    /// A signal came; set even when the queue is full.
+    signalled: Arc<AtomicBool>,
+}
 
 impl Waker {
-    /// A waker and the receiving end of its channel.
+    /// A waker and the receiving end of its channel, which holds at most
+    /// [`INPUT_QUEUE_LEN`] inputs.
     pub fn channel() -> (Self, Receiver<Input>) {
-        let (sender, receiver) = mpsc::channel();
-        (Self(sender), receiver)
+        let (sender, receiver) = mpsc::sync_channel(INPUT_QUEUE_LEN);
+        (Self { sender, signalled: Arc::new(AtomicBool::new(false)) }, receiver)
     }
 
-    /// Hands `input` to the control loop (dropped if it has stopped).
+    /// Hands `input` to the control loop, waiting while its queue is full
+    /// (dropped if it has stopped). Never call it from the control loop.
     pub fn send(&self, input: Input) {
-        let _ = self.0.send(input);
+        let _ = self.sender.send(input);
+    }
+
+    /// Tells the control loop a signal came, without ever waiting: if the
+    /// queue is full, the loop sees the flag when it next looks.
+    pub fn signal(&self) {
+        self.signalled.store(true, Ordering::SeqCst);
+        let _ = self.sender.try_send(Input::Signal);
+    }
+
+    /// Whether a signal came since the last call.
+    fn take_signal(&self) -> bool {
+        self.signalled.swap(false, Ordering::SeqCst)
     }
 }
 
@@ -194,21 +227,40 @@ pub fn run<F: Frontend>(
         connection: None,
     };
     let result = driver.run();
+    // Closes the queue first, so that no audio thread waits on a full one
+    // while being joined.
+    drop(driver);
     // Stops and joins the audio threads, which finishes a WAV recording.
     drop(audio);
     result
 }
 
 /// Forwards SIGINT, SIGTERM and SIGHUP to the control loop, which quits
-/// cleanly (a WAV recording is finished, the server told goodbye).
+/// cleanly (a WAV recording is finished, the server told goodbye). If it
+/// has not within [`SIGNAL_GRACE`], or on a second signal, the process
+/// exits anyway: the loop may be stuck writing to a full standard output.
 fn watch_signals(waker: Waker) -> io::Result<()> {
     let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
     thread::Builder::new().name("voix-signals".into()).spawn(move || {
+        let mut first = true;
         for _ in signals.forever() {
-            waker.send(Input::Signal);
+            waker.signal();
+            if !std::mem::replace(&mut first, false) {
+                force_exit();
+            }
+            let _ = thread::Builder::new().name("voix-signal-grace".into()).spawn(|| {
+                thread::sleep(SIGNAL_GRACE);
+                force_exit();
+            });
         }
     })?;
     Ok(())
+}
+
+/// Ends the process without the control loop, which did not quit in time.
+fn force_exit() -> ! {
+    eprintln!("voix-client: quitting without a clean goodbye (standard output blocked?)");
+    std::process::exit(1);
 }
 
 /// The control loop's state.
@@ -231,6 +283,10 @@ impl<F: Frontend> Driver<F> {
         // Something happened since the last draw.
         let mut dirty = true;
         loop {
+            if self.waker.take_signal() {
+                // A signal quits at once: whoever sent it wants the client gone.
+                self.app.quit_now();
+            }
             if let Some(reason) = self.perform()? {
                 return Ok(reason);
             }
@@ -288,7 +344,7 @@ impl<F: Frontend> Driver<F> {
             Input::Command(command) => self.app.handle_command(now, command),
             Input::EndOfInput => {
                 if self.quit_at_end_of_input {
-                    self.app.quit();
+                    self.app.quit(now);
                 }
             }
             Input::Terminal(event) => {
@@ -309,7 +365,8 @@ impl<F: Frontend> Driver<F> {
                 };
                 self.frontend.show(&event).map_err(RunError::Output)?;
             }
-            Input::Signal => self.app.quit(),
+            // Only a wake-up: the loop acts on the signal flag.
+            Input::Signal => {}
         }
         self.out.flush(&self.voice);
         Ok(())
@@ -357,8 +414,10 @@ impl<F: Frontend> Driver<F> {
             let result = Connection::open(&server).map_err(|e| e.to_string());
             waker.send(Input::Connected { generation, result });
         });
+        // Handled here, not queued: the loop must never wait on its own
+        // queue.
         if let Err(error) = spawned {
-            self.waker.send(Input::Connected { generation, result: Err(error.to_string()) });
+            self.app.handle_connect_failed(Instant::now(), error.to_string());
         }
     }
 
@@ -412,5 +471,46 @@ impl<F: Frontend> Driver<F> {
             }
         }
         self.detach();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    /// A control loop that falls behind holds back the threads that feed
+    /// it, rather than queueing without end; a signal still gets through.
+    #[test]
+    fn a_full_queue_holds_the_senders_back_but_not_a_signal() {
+        let (waker, inputs) = Waker::channel();
+        let sent = Arc::new(AtomicUsize::new(0));
+        let reader = {
+            let (waker, sent) = (waker.clone(), Arc::clone(&sent));
+            thread::spawn(move || {
+                for _ in 0..INPUT_QUEUE_LEN + 2 {
+                    waker.send(Input::Received { generation: 1, bytes: vec![0; 16] });
+                    sent.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while sent.load(Ordering::SeqCst) < INPUT_QUEUE_LEN && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        thread::sleep(Duration::from_millis(100));
+        assert_eq!(sent.load(Ordering::SeqCst), INPUT_QUEUE_LEN, "the sender must wait");
+
+        // Does not wait, and is seen.
+        waker.signal();
+        assert!(waker.take_signal());
+        assert!(!waker.take_signal());
+
+        // Reading makes room again.
+        assert!(inputs.recv().is_ok());
+        assert!(inputs.recv().is_ok());
+        reader.join().expect("the sender finishes once there is room");
+        assert_eq!(sent.load(Ordering::SeqCst), INPUT_QUEUE_LEN + 2);
     }
 }

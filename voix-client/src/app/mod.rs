@@ -35,6 +35,12 @@ pub const CLIENT_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// How often the client measures the round trip with its own `PING`.
 pub const PING_INTERVAL: Duration = Duration::from_secs(5);
 
+/// How long quitting (`/quit`, the end of input) waits for the server to
+/// accept us, so that commands typed before are sent rather than lost: a
+/// connection attempt (`net::CONNECT_TIMEOUT`, 5 s) and as long again for
+/// the server's answer to `CONNECT`.
+pub const QUIT_SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How often who is talking is checked for changes.
 pub const TALKING_CHECK: Duration = Duration::from_millis(100);
 
@@ -122,6 +128,9 @@ pub struct App {
     last_room: Option<RoomBuf>,
     /// Registered, and not yet told our first room.
     just_registered: bool,
+    /// The user quit while commands were pending: they are sent once the
+    /// server accepts us, then we quit; past this deadline they are given up.
+    quit_by: Option<Instant>,
 }
 
 /// Most commands kept while connecting; more are refused.
@@ -147,6 +156,7 @@ impl App {
             pending: VecDeque::new(),
             last_room: None,
             just_registered: false,
+            quit_by: None,
         };
         app.start_connecting();
         app
@@ -272,11 +282,20 @@ impl App {
     /// Time passed: reconnect, measure the round trip, keep voice alive,
     /// and report who talks.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.quit_by.is_some_and(|by| now >= by) {
+            return self.give_up_pending(ExitReason::ConnectionLost);
+        }
         if let Link::Waiting { until } = self.link
             && now >= until
         {
             self.attempt += 1;
             self.start_connecting();
+        }
+        if let Link::Online(session) = &mut self.link {
+            // A server that stopped answering our PINGs is given up, like
+            // one that closed the connection.
+            session.handle_timeout(now);
+            self.drain(now);
         }
         if self.next_ping.is_some_and(|at| now >= at)
             && let Link::Online(session) = &mut self.link
@@ -305,7 +324,11 @@ impl App {
             _ => None,
         };
         let keepalive = lock(&self.voice).poll_timeout();
-        [reconnect, self.next_ping, keepalive, self.next_talking_check].into_iter().flatten().min()
+        let ping_timeout = self.session().and_then(ClientSession::poll_timeout);
+        [reconnect, self.next_ping, ping_timeout, keepalive, self.next_talking_check, self.quit_by]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The next thing the runtime must do.
@@ -334,7 +357,9 @@ impl App {
                 let report = self.stats_report(now);
                 self.events.push_back(Event::Stats(report));
             }
-            Command::Quit => self.quit(),
+            // A second `/quit` (or Ctrl-C) does not wait any longer.
+            Command::Quit if self.quit_by.is_some() => self.quit_now(),
+            Command::Quit => self.quit(now),
             Command::Mute(switch) => self.change_settings(|s| s.muted = switch.apply(s.muted)),
             Command::Deafen(switch) => {
                 self.change_settings(|s| s.deafened = switch.apply(s.deafened))
@@ -367,6 +392,9 @@ impl App {
         if !ready {
             if matches!(self.link, Link::Closed) {
                 return self.command_error("not connected to the server".to_owned());
+            }
+            if self.quit_by.is_some() {
+                return self.command_error("quitting; typed after /quit".to_owned());
             }
             if self.pending.len() >= MAX_PENDING {
                 return self.command_error(
@@ -406,8 +434,55 @@ impl App {
         self.drain(now);
     }
 
-    /// Leaves: `DISCONNECT`, close, exit.
-    pub fn quit(&mut self) {
+    /// Leaves (`/quit`, the end of input): at once, or, if commands typed
+    /// before the server accepted us are waiting, once they are sent (at
+    /// most [`QUIT_SEND_TIMEOUT`] from `now`). Calling it again while
+    /// waiting changes nothing.
+    pub fn quit(&mut self, now: Instant) {
+        if self.quit_by.is_some() || self.is_closed() {
+            return;
+        }
+        if self.pending.is_empty() {
+            return self.quit_now();
+        }
+        if matches!(self.link, Link::Waiting { .. }) {
+            // The connection already failed: nothing will send them soon.
+            return self.give_up_pending(ExitReason::ConnectionLost);
+        }
+        self.quit_by = Some(now + QUIT_SEND_TIMEOUT);
+    }
+
+    /// Leaves now (a signal, a second `/quit`), reporting the commands
+    /// that were never sent.
+    pub fn quit_now(&mut self) {
+        if self.is_closed() {
+            return;
+        }
+        self.report_dropped();
+        self.leave(ExitReason::Quit);
+    }
+
+    /// Quitting could not send the pending commands: says so and exits
+    /// with `reason`, an error.
+    fn give_up_pending(&mut self, reason: ExitReason) {
+        self.report_dropped();
+        self.leave(reason);
+    }
+
+    /// Forgets the commands still waiting for the server, with an error
+    /// that counts them, so a script learns they were not carried out.
+    fn report_dropped(&mut self) {
+        let dropped = std::mem::take(&mut self.pending).len();
+        if dropped > 0 {
+            self.command_error(format!(
+                "{dropped} command(s) not sent: the server has not accepted us"
+            ));
+        }
+    }
+
+    /// `DISCONNECT`, close, exit with `reason`.
+    fn leave(&mut self, reason: ExitReason) {
+        self.quit_by = None;
         if let Link::Online(session) = &mut self.link {
             session.disconnect();
             if let Some(bytes) = session.poll_transmit() {
@@ -418,7 +493,7 @@ impl App {
         lock(&self.voice).clear();
         self.link = Link::Closed;
         self.events.push_back(Event::Disconnected);
-        self.actions.push_back(Action::Exit(ExitReason::Quit));
+        self.actions.push_back(Action::Exit(reason));
     }
 
     fn change_settings(&mut self, change: impl FnOnce(&mut VoiceSettings)) {
@@ -489,6 +564,8 @@ impl App {
                     // the server notices it is gone: try again later.
                     self.lose_connection(now, format!("refused: {reason}"));
                 } else {
+                    self.report_dropped();
+                    self.quit_by = None;
                     self.link = Link::Closed;
                     self.actions.push_back(Action::Exit(ExitReason::Refused));
                 }
@@ -512,6 +589,10 @@ impl App {
                     self.session_command(now, command);
                 }
                 self.drain(now);
+                if self.quit_by.is_some() {
+                    // They are sent: the quit that waited for them goes on.
+                    self.quit_now();
+                }
                 return;
             }
             ClientEvent::Members { room, members } => Event::Members {
@@ -553,6 +634,13 @@ impl App {
             ClientEvent::Error { word, reason, .. } => Event::ServerError { code: word, reason },
             ClientEvent::Unrecognized { line, .. } => Event::Unrecognized { line },
             ClientEvent::Disconnected => return,
+            ClientEvent::PingTimeout { silent_for } => {
+                let reason = format!(
+                    "the server has not answered for {} s",
+                    silent_for.as_secs_f64().round()
+                );
+                return self.lose_connection(now, reason);
+            }
         };
         self.events.push_back(shown);
     }
@@ -569,6 +657,10 @@ impl App {
     }
 
     fn retry_later(&mut self, now: Instant) {
+        if self.quit_by.is_some() {
+            // Quitting: no retry will carry out what is pending in time.
+            return self.give_up_pending(ExitReason::ConnectionLost);
+        }
         if !self.config.reconnect {
             self.link = Link::Closed;
             self.actions.push_back(Action::Exit(ExitReason::ConnectionLost));

@@ -371,3 +371,66 @@ fn after_reconnecting_the_client_returns_to_its_room() {
     );
     assert_eq!(net.clients[a].app.status(net.now).room.as_deref(), Some("#Nest"));
 }
+
+#[test]
+fn quitting_while_connecting_sends_what_was_typed_first() {
+    let mut net = Net::new();
+    let b = net.add(app("Bob", true));
+    net.events(b);
+    let mut alice = app("Alice", true);
+    let now = net.now;
+    alice.handle_line(now, "/msg Bob one");
+    alice.handle_line(now, "hello room");
+    // The end of input, before the connection is even up.
+    alice.quit(now);
+    assert_eq!(alice.poll_timeout(), Some(now + QUIT_SEND_TIMEOUT));
+    let a = net.add(alice);
+    assert!(names(&net.events(a)).ends_with(&["disconnected"]));
+    assert_eq!(net.actions(a).last(), Some(&Action::Exit(ExitReason::Quit)));
+    let got = net.events(b);
+    assert!(got.contains(&Event::PrivateMessage { from: "Alice".into(), text: "one".into() }));
+    assert!(got.contains(&Event::Message {
+        room: "#Lobby".into(),
+        from: "Alice".into(),
+        text: "hello room".into()
+    }));
+}
+
+#[test]
+fn commands_that_cannot_be_sent_before_quitting_are_reported() {
+    let mut net = Net::new();
+    net.add(app("Alice", true));
+    let mut taken = app("alice", true);
+    let now = net.now;
+    taken.handle_line(now, "hello");
+    taken.quit(now);
+    let b = net.add(taken);
+    let events = net.events(b);
+    assert!(events.iter().any(|e| matches!(e, Event::CommandError { .. })), "{events:?}");
+    assert_eq!(net.actions(b).last(), Some(&Action::Exit(ExitReason::Refused)));
+
+    // A server that never answers: the wait is bounded.
+    let mut stuck = app("Carol", true);
+    stuck.handle_line(now, "hello");
+    stuck.quit(now);
+    stuck.handle_timeout(now + QUIT_SEND_TIMEOUT);
+    let events: Vec<_> = std::iter::from_fn(|| stuck.poll_event()).collect();
+    assert!(events.iter().any(|e| matches!(e, Event::CommandError { .. })), "{events:?}");
+    let actions: Vec<_> = std::iter::from_fn(|| stuck.poll_action()).collect();
+    assert_eq!(actions.last(), Some(&Action::Exit(ExitReason::ConnectionLost)));
+}
+
+#[test]
+fn a_server_that_stops_answering_is_given_up_and_retried() {
+    let mut net = Net::new();
+    let a = net.add(app("Alice", true));
+    net.events(a);
+    // The server hangs: nothing it would send arrives any more.
+    net.clients[a].conn = None;
+    let start = net.now;
+    while net.now < start + voix_proto::client::DEFAULT_PING_TIMEOUT + PING_INTERVAL {
+        net.advance(Duration::from_secs(1));
+    }
+    let events = names(&net.events(a));
+    assert!(events.starts_with(&["connection_lost", "reconnecting"]), "{events:?}");
+}

@@ -120,6 +120,11 @@ impl Server {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
+
+    /// Its process id, to send it signals.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Server {
@@ -208,7 +213,12 @@ impl Client {
 
     /// Like [`expect`](Self::expect), with when the event was read.
     pub fn expect_seen(&mut self, matches: impl Fn(&Value) -> bool) -> Seen {
-        let deadline = Instant::now() + TIMEOUT;
+        self.expect_within(TIMEOUT, matches)
+    }
+
+    /// Like [`expect_seen`](Self::expect_seen), waiting at most `timeout`.
+    pub fn expect_within(&mut self, timeout: Duration, matches: impl Fn(&Value) -> bool) -> Seen {
+        let deadline = Instant::now() + timeout;
         loop {
             match self.events.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(seen) => {
@@ -218,7 +228,7 @@ impl Client {
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    panic!("{}: nothing matched in {TIMEOUT:?}; saw {:#?}", self.nick, self.names())
+                    panic!("{}: nothing matched in {timeout:?}; saw {:#?}", self.nick, self.names())
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     panic!("{}: exited; saw {:#?}", self.nick, self.names())

@@ -123,4 +123,10 @@ pub enum ClientEvent {
     },
     /// The connection to the server ended.
     Disconnected,
+    /// Our `PING` went unanswered for the ping timeout: the server is hung
+    /// or unreachable. The session has ended; close the connection.
+    PingTimeout {
+        /// How long since the oldest unanswered `PING`.
+        silent_for: Duration,
+    },
 }

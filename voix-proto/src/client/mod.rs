@@ -161,7 +161,19 @@ pub struct ClientSession {
     pings: HashMap<u64, Instant>,
     next_ping: u64,
     last_rtt: Option<Duration>,
+    /// When the oldest of our `PING`s that no `PONG` has followed yet was
+    /// sent: the server has been silent to them since.
+    unanswered_since: Option<Instant>,
+    /// How long a `PING` may go unanswered before the server is taken for
+    /// gone.
+    ping_timeout: Duration,
 }
+
+/// How long one of our `PING`s may go unanswered before the session gives
+/// the server up ([`ClientEvent::PingTimeout`]): three of the client's
+/// 5 s round-trip pings. A server that is stopped or cut off sends no
+/// FIN, so without this the connection would look alive forever.
+pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How many of our own `PING`s may await an answer; older ones are
 /// forgotten.
@@ -191,9 +203,17 @@ impl ClientSession {
             pings: HashMap::new(),
             next_ping: 1,
             last_rtt: None,
+            unanswered_since: None,
+            ping_timeout: DEFAULT_PING_TIMEOUT,
         };
         session.send_connect();
         session
+    }
+
+    /// Changes how long a `PING` may go unanswered (default
+    /// [`DEFAULT_PING_TIMEOUT`]).
+    pub fn set_ping_timeout(&mut self, timeout: Duration) {
+        self.ping_timeout = timeout;
     }
 
     // ---- getters ----
@@ -274,6 +294,30 @@ impl ClientSession {
         self.input = input;
     }
 
+    /// Time passed: a `PING` unanswered for the ping timeout ends the
+    /// session with [`ClientEvent::PingTimeout`]; close the connection.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.phase == Phase::Closed || self.poll_timeout().is_none_or(|at| now < at) {
+            return;
+        }
+        let silent_for = self.unanswered_since.map_or(Duration::ZERO, |at| now - at);
+        self.end_call(CallEnd::Disconnected);
+        self.phase = Phase::Closed;
+        self.pings.clear();
+        self.unanswered_since = None;
+        self.events.push_back(ClientEvent::PingTimeout { silent_for });
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should next be called:
+    /// the ping timeout of the oldest unanswered `PING`, if any.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.phase == Phase::Closed {
+            return None;
+        }
+        self.unanswered_since.map(|at| at + self.ping_timeout)
+    }
+
     /// The connection to the server closed.
     pub fn handle_disconnect(&mut self) {
         if self.phase != Phase::Closed {
@@ -310,6 +354,7 @@ impl ClientSession {
                     let rtt = now.saturating_duration_since(sent);
                     self.last_rtt = Some(rtt);
                     self.events.push_back(ClientEvent::RoundTrip(rtt));
+                    self.answered_up_to(token);
                 }
             }
             ServerMessage::Joined { room } => {
@@ -593,17 +638,29 @@ impl ClientSession {
     }
 
     /// Sends a `PING` to measure the round trip; the answer comes as
-    /// [`ClientEvent::RoundTrip`].
+    /// [`ClientEvent::RoundTrip`]. Unanswered for the ping timeout, it
+    /// ends the session (see [`handle_timeout`](Self::handle_timeout)).
     pub fn ping(&mut self, now: Instant) -> Result<(), ClientError> {
         self.check_registered()?;
         if self.pings.len() >= MAX_OUTSTANDING_PINGS {
+            // Forgotten for the round trip only: `unanswered_since` still
+            // counts from the oldest.
             self.pings.clear();
         }
         let token = self.next_ping;
         self.next_ping += 1;
         self.pings.insert(token, now);
+        self.unanswered_since.get_or_insert(now);
         self.queue(&ClientCommand::Ping { token });
         Ok(())
+    }
+
+    /// The server answered our `PING` `token`: it also read every earlier
+    /// one (TCP keeps order), so those are forgotten, and the wait starts
+    /// over from the oldest later one.
+    fn answered_up_to(&mut self, token: u64) {
+        self.pings.retain(|&t, _| t > token);
+        self.unanswered_since = self.pings.values().min().copied();
     }
 
     /// Says goodbye: queues `DISCONNECT`; close the socket once it is

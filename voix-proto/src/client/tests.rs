@@ -556,3 +556,43 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn unanswered_pings_time_out_on_virtual_time() {
+    let mut session = registered("A");
+    let t0 = Instant::now();
+    assert_eq!(session.poll_timeout(), None, "nothing to wait for before a PING");
+    session.ping(t0).unwrap();
+    session.ping(t0 + Duration::from_secs(5)).unwrap();
+    assert_eq!(session.poll_timeout(), Some(t0 + DEFAULT_PING_TIMEOUT));
+
+    // The first is answered: the wait counts from the second.
+    session.handle_input(t0 + Duration::from_secs(6), b"PONG: 1\r\n");
+    assert_eq!(session.poll_timeout(), Some(t0 + Duration::from_secs(5) + DEFAULT_PING_TIMEOUT));
+    session.handle_timeout(t0 + DEFAULT_PING_TIMEOUT);
+    assert!(!session.is_closed(), "not yet");
+
+    // Then the server goes silent.
+    let late = t0 + Duration::from_secs(5) + DEFAULT_PING_TIMEOUT;
+    session.handle_timeout(late);
+    assert!(session.is_closed());
+    let events: Vec<_> = std::iter::from_fn(|| session.poll_event()).collect();
+    assert!(
+        events.contains(&ClientEvent::PingTimeout { silent_for: DEFAULT_PING_TIMEOUT }),
+        "{events:?}"
+    );
+    assert_eq!(session.poll_timeout(), None);
+}
+
+#[test]
+fn the_ping_timeout_can_be_changed_and_answers_reset_it() {
+    let mut session = registered("A");
+    session.set_ping_timeout(Duration::from_secs(2));
+    let t0 = Instant::now();
+    session.ping(t0).unwrap();
+    session.handle_input(t0 + Duration::from_secs(1), b"PONG: 1\r\n");
+    assert_eq!(session.poll_timeout(), None);
+    session.ping(t0 + Duration::from_secs(3)).unwrap();
+    session.handle_timeout(t0 + Duration::from_secs(5));
+    assert!(session.is_closed());
+}
