@@ -141,6 +141,11 @@ pub struct JitterBuffer {
     /// arrived: counted as silence instead if the sender had paused.
     tail_concealed: u64,
     ticks_since_drop: u32,
+    /// A packet came after its frame was given up, and no frame has played
+    /// since: the delay is too short by a little (a receiver clock faster
+    /// than the sender's shows just so), so the next missing frame is
+    /// waited for rather than given up too.
+    came_late: bool,
     /// How long the delay has been above the target during speech, in µs.
     excess_us: u64,
     /// The usual payload size, to tell quiet frames from loud ones.
@@ -175,6 +180,7 @@ impl JitterBuffer {
             speculative: 0,
             tail_concealed: 0,
             ticks_since_drop: 0,
+            came_late: false,
             excess_us: 0,
             payload_mean: PayloadMean::default(),
             stats: JitterStats::default(),
@@ -444,6 +450,7 @@ impl JitterBuffer {
             Arrival::Duplicate
         } else {
             self.stats.packets_late += 1;
+            self.came_late = true;
             Arrival::Late
         }
     }
@@ -567,7 +574,11 @@ impl JitterBuffer {
             // The stream went on: what was concealed was loss after all.
             self.tail_concealed = 0;
         }
-        if delay < target {
+        // Right after a packet came too late, the one missing now is most
+        // likely late by as little: giving it up would not grow the delay,
+        // and every following packet would miss its tick in turn.
+        let late_tail = !newer_arrived && std::mem::take(&mut self.came_late);
+        if delay < target || late_tail {
             // Below the target delay, a missing packet may still come:
             // wait for it, which grows the delay by one frame.
             return self.fill_missing(newer_arrived);
@@ -645,6 +656,7 @@ impl JitterBuffer {
         self.payload_mean.observe(packet.payload.len());
         self.cursor = Some(Cursor { seq, ts: packet.ts });
         self.advance(true);
+        self.came_late = false;
         self.missing_run = 0;
         self.speculative = 0;
         self.tail_concealed = 0;
