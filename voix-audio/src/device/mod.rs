@@ -19,7 +19,7 @@ pub use cpal_backend::{CpalSink, CpalSource};
 pub use null::{NullSink, NullSource};
 pub use pacing::{Pacer, Pacing};
 pub use playback::DEFAULT_PLAYBACK_TARGET;
-pub use wav::{MAX_WAV_SECONDS, WavSink, WavSource};
+pub use wav::{MAX_WAV_SECONDS, MAX_WAV_SINK_SAMPLES, WavSink, WavSource};
 
 /// Whether a source had audio to give.
 #[must_use = "a source that has ended should stop being read"]

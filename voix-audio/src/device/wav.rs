@@ -10,6 +10,13 @@ use crate::format::SAMPLE_RATE;
 /// Longest WAV file a [`WavSource`] reads, in seconds (it is read whole).
 pub const MAX_WAV_SECONDS: u32 = 600;
 
+/// Most samples a [`WavSink`] records: a WAV header counts the file's bytes
+/// in 32 bits, which at 48 kHz 16-bit is about 12 h 25 min.
+pub const MAX_WAV_SINK_SAMPLES: u64 = (u32::MAX as u64 - WAV_HEADER_MARGIN) / 2;
+
+/// Bytes kept free below 4 GiB for the header (hound's is at most 68).
+const WAV_HEADER_MARGIN: u64 = 256;
+
 /// Plays a WAV file as if it were a microphone.
 ///
 /// Any sample rate, channel count and sample format `hound` reads is
@@ -133,9 +140,16 @@ fn resample(mono: &[f32], rate: u32) -> Vec<i16> {
 }
 
 /// Records audio into a 48 kHz mono 16-bit WAV file.
+///
+/// A WAV file holds at most [`MAX_WAV_SINK_SAMPLES`]; a frame that would
+/// go beyond is refused with an error, and what was recorded before stays
+/// a valid file once [`finish`](AudioSink::finish)ed.
 pub struct WavSink {
     path: PathBuf,
     writer: Option<hound::WavWriter<BufWriter<File>>>,
+    /// Samples written so far: hound's own 32-bit byte count would
+    /// overflow (a panic, or a corrupt header) past 4 GiB.
+    written: u64,
     pacer: Pacer,
 }
 
@@ -160,7 +174,7 @@ impl WavSink {
         };
         let writer = hound::WavWriter::create(&path, spec)
             .map_err(|e| DeviceError::Wav { path: path.clone(), message: e.to_string() })?;
-        Ok(Self { path, writer: Some(writer), pacer: Pacer::new(pacing) })
+        Ok(Self { path, writer: Some(writer), written: 0, pacer: Pacer::new(pacing) })
     }
 
     fn fail(&self, error: &hound::Error) -> DeviceError {
@@ -177,6 +191,15 @@ impl AudioSink for WavSink {
                 message: "already finished".into(),
             });
         };
+        let len = u64::try_from(frame.len()).unwrap_or(u64::MAX);
+        if self.written.saturating_add(len) > MAX_WAV_SINK_SAMPLES {
+            return Err(DeviceError::Wav {
+                path: self.path.clone(),
+                message: format!("full: a WAV file holds at most {MAX_WAV_SINK_SAMPLES} samples"),
+            });
+        }
+        self.written += len;
+        // Below the limit, so the length fits in u32.
         let mut samples = writer.get_i16_writer(frame.len() as u32);
         for &sample in frame {
             samples.write_sample(sample);
@@ -280,6 +303,22 @@ mod tests {
         assert_eq!(source.remaining(), 185_058);
         let level = crate::quality::rms_dbfs(&source.samples);
         assert!((-40.0..-6.0).contains(&level), "{level} dBFS");
+    }
+
+    #[test]
+    fn a_full_sink_refuses_frames_and_keeps_a_valid_file() {
+        let path = temp_path("full");
+        let mut sink = WavSink::create(&path, Pacing::Unpaced).expect("temp dir is writable");
+        sink.write_frame(&[5; 960]).expect("writes");
+        // As if twelve hours had been recorded already.
+        sink.written = MAX_WAV_SINK_SAMPLES - 960;
+        sink.write_frame(&[6; 960]).expect("the last frame that fits");
+        assert!(matches!(sink.write_frame(&[7; 960]), Err(DeviceError::Wav { .. })));
+        sink.finish().expect("finalizes");
+        let source = WavSource::open(&path, Pacing::Unpaced).expect("reads back");
+        assert_eq!(source.samples.len(), 1_920);
+        assert_eq!(source.samples[1_919], 6);
+        std::fs::remove_file(path).expect("cleanup");
     }
 
     #[test]
