@@ -47,12 +47,20 @@ impl LossChannel {
     /// Moves to the next packet's state and says whether that packet is lost.
     pub(crate) fn next_lost(&mut self, model: &GilbertElliott, rng: &mut impl RngExt) -> bool {
         let switch = if self.bad { model.bad_to_good } else { model.good_to_bad };
-        if rng.random_bool(switch.clamp(0.0, 1.0)) {
+        if chance(rng, switch) {
             self.bad = !self.bad;
         }
         let loss = if self.bad { model.loss_in_bad } else { model.loss_in_good };
-        rng.random_bool(loss.clamp(0.0, 1.0))
+        chance(rng, loss)
     }
+}
+
+/// Draws `true` with probability `p`, taken as 0 below 0 (and if NaN) and
+/// as 1 above 1. A model's probabilities are plain public fields, and
+/// `random_bool` panics outside `[0, 1]`, and `clamp` lets NaN through.
+pub(crate) fn chance(rng: &mut impl RngExt, p: f64) -> bool {
+    let p = if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) };
+    rng.random_bool(p)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::loss::{GilbertElliott, LossChannel};
+use super::loss::{GilbertElliott, LossChannel, chance};
 
 /// Longest delay the model ever gives one packet.
 const MAX_DELAY: Duration = Duration::from_secs(2);
@@ -209,18 +209,18 @@ impl NetworkSim {
         let model = self.model;
         let lost = self.loss.next_lost(&model.loss, &mut self.rng);
         let mut transit = model.latency + self.exponential(model.jitter) + self.stall_delay(sent);
-        let reorder = self.rng.random_bool(model.reorder_probability.clamp(0.0, 1.0));
+        let reorder = chance(&mut self.rng, model.reorder_probability);
         if !reorder {
             // First in, first out: wait behind the previous packet.
             let arrival = (sent + transit).max(self.last_in_order);
             self.last_in_order = arrival;
             transit = arrival - sent;
         }
-        if self.rng.random_bool(model.tail_probability.clamp(0.0, 1.0)) {
+        if chance(&mut self.rng, model.tail_probability) {
             transit += self.pareto(model.jitter * 2).min(MAX_TAIL);
         }
         transit = transit.min(MAX_DELAY);
-        let duplicate = self.rng.random_bool(model.duplicate_probability.clamp(0.0, 1.0));
+        let duplicate = chance(&mut self.rng, model.duplicate_probability);
         if lost {
             return Fate::Lost;
         }
@@ -238,7 +238,7 @@ impl NetworkSim {
     fn stall_delay(&mut self, sent: Duration) -> Duration {
         let spikes = self.model.spikes;
         if self.stall.is_none_or(|(start, length)| sent >= start + length)
-            && self.rng.random_bool(spikes.probability.clamp(0.0, 1.0))
+            && chance(&mut self.rng, spikes.probability)
         {
             let span = spikes.max.saturating_sub(spikes.min);
             let length = spikes.min + span.mul_f64(self.rng.random::<f64>());
@@ -329,6 +329,25 @@ mod tests {
             .collect();
         let inversions = arrivals.windows(2).filter(|w| w[1] < w[0]).count();
         assert!(inversions > 100, "{inversions}");
+    }
+
+    #[test]
+    fn nan_probabilities_count_as_never() {
+        let nan = NetworkModel {
+            tail_probability: f64::NAN,
+            spikes: Spikes { probability: f64::NAN, ..NetworkModel::WIFI.spikes },
+            loss: GilbertElliott {
+                good_to_bad: f64::NAN,
+                bad_to_good: f64::NAN,
+                loss_in_good: f64::NAN,
+                loss_in_bad: f64::NAN,
+            },
+            reorder_probability: f64::NAN,
+            duplicate_probability: f64::NAN,
+            ..NetworkModel::WIFI
+        };
+        let all = fates(nan, 6, 1_000);
+        assert!(all.iter().all(|f| matches!(f, Fate::Delivered(_))), "{all:?}");
     }
 
     #[test]
