@@ -15,6 +15,13 @@ pub enum Pacing {
     Unpaced,
 }
 
+/// How far behind real time a paced device may fall before it gives the
+/// backlog up, as a sound card's capture queue does (the cpal source keeps
+/// half a second). Otherwise, after a stall (a suspended machine, a slow
+/// disk), it would hand out every frame it owes at once: a paced WAV
+/// microphone would send seconds of voice in one burst.
+const MAX_BEHIND: Duration = Duration::from_millis(500);
+
 /// Sleeps so that samples pass at 48 kHz of wall-clock time, measured
 /// from the first call (not from the last one, so errors do not add up).
 #[derive(Debug, Clone)]
@@ -31,16 +38,22 @@ impl Pacer {
     }
 
     /// Accounts for `samples` more samples, sleeping until they are due.
+    /// Fallen more than [`MAX_BEHIND`] behind (a stall), it gives the
+    /// backlog up and goes on from now.
     pub fn wait(&mut self, samples: usize) {
         if self.pacing == Pacing::Unpaced {
             return;
         }
-        let start = *self.start.get_or_insert_with(Instant::now);
+        let now = Instant::now();
+        let start = *self.start.get_or_insert(now);
         self.samples += samples as u64;
         let due = start + Duration::from_micros(self.samples * 1_000_000 / u64::from(SAMPLE_RATE));
-        let now = Instant::now();
         if due > now {
             thread::sleep(due - now);
+        } else if now - due > MAX_BEHIND {
+            // This frame is due now, the next one a frame later.
+            self.start = Some(now);
+            self.samples = 0;
         }
     }
 }
@@ -58,6 +71,22 @@ mod tests {
         }
         // The first 10 ms start the clock; four more are waited for.
         assert!(start.elapsed() >= Duration::from_millis(40));
+    }
+
+    #[test]
+    fn a_pacer_far_behind_gives_the_backlog_up() {
+        let mut pacer = Pacer::new(Pacing::RealTime);
+        pacer.wait(480);
+        // As if the machine had been suspended for ten seconds.
+        pacer.start = pacer
+            .start
+            .map(|s| s.checked_sub(Duration::from_secs(10)).expect("up for more than ten seconds"));
+        let start = Instant::now();
+        for _ in 0..5 {
+            pacer.wait(480);
+        }
+        // The first frame is due at once, the next four 10 ms apart.
+        assert!(start.elapsed() >= Duration::from_millis(35), "{:?}", start.elapsed());
     }
 
     #[test]
