@@ -109,9 +109,7 @@ impl Mixer {
         self.sum.fill(0);
         for receiver in self.speakers.values_mut() {
             receiver.pull(now, &mut self.voice)?;
-            for (sum, &sample) in self.sum.iter_mut().zip(&self.voice) {
-                *sum += i32::from(sample);
-            }
+            add_voice(&mut self.sum, &self.voice);
         }
         for (out, &sum) in out.iter_mut().zip(&self.sum) {
             *out = limiter::soft_limit(sum);
@@ -134,6 +132,15 @@ impl Mixer {
     /// Stops mixing `speaker` (who left the room).
     pub fn remove(&mut self, speaker: SpeakerId) {
         self.speakers.remove(&speaker);
+    }
+}
+
+/// Adds `voice` into `sum`, saturating: `max_speakers` is the caller's
+/// choice, and from 65 537 full-scale voices on an i32 sum would overflow;
+/// the limiter bends a saturated sum to its ceiling all the same.
+fn add_voice(sum: &mut [i32], voice: &[i16]) {
+    for (sum, &sample) in sum.iter_mut().zip(voice) {
+        *sum = sum.saturating_add(i32::from(sample));
     }
 }
 

@@ -112,3 +112,10 @@ fn refuses_speakers_beyond_the_limit_and_wrong_buffers() {
     mixer.remove(1);
     assert!(matches!(mixer.mix(now, &mut [0; 10]), Err(MixerError::Codec(_))));
 }
+
+#[test]
+fn sums_of_very_many_voices_saturate() {
+    let mut sum = vec![i32::MAX - 10, i32::MIN + 10, 5];
+    super::add_voice(&mut sum, &[i16::MAX, i16::MIN, -7]);
+    assert_eq!(sum, [i32::MAX, i32::MIN, -2]);
+}
