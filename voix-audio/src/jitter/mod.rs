@@ -49,7 +49,8 @@
 //!   delay is the best trade-off between late packets and delay over a
 //!   forgetting histogram (see the constants in `delay.rs`).
 //! - Per tick: the packet due is played. If it is missing and the buffer
-//!   is below its target, it waits (concealing, which grows the delay by a
+//!   is below its target, or nothing newer came and the packet before
+//!   came too late, it waits (concealing, which grows the delay by a
 //!   frame). Otherwise the frame is given up: rebuilt from the next
 //!   packet's FEC if that is here, skipped outright if the buffer is well
 //!   above its target (shedding a frame of delay), or concealed.
