@@ -83,7 +83,10 @@ impl Trace {
             }
             for transit in arrivals {
                 let arrival = (sent + transit).as_secs_f64() * drift;
-                let arrival_us = Duration::from_secs_f64(arrival.max(0.0)).as_micros() as u64;
+                // A drift far off (or not finite) saturates rather than panics.
+                let arrival =
+                    Duration::try_from_secs_f64(arrival.max(0.0)).unwrap_or(Duration::MAX);
+                let arrival_us = u64::try_from(arrival.as_micros()).unwrap_or(u64::MAX);
                 records.push(TraceRecord { seq, sent_us, arrival_us: Some(arrival_us) });
             }
         }
@@ -215,6 +218,15 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(Trace::parse(text), Err(expected), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn any_drift_generates_a_trace() {
+        for clock_drift_ppm in [f64::INFINITY, f64::NAN, 1e30, -1e30] {
+            let model = NetworkModel { clock_drift_ppm, ..NetworkModel::WIRED };
+            let trace = Trace::generate(model, 1, 10, FrameDuration::Ms20);
+            assert_eq!(trace.packets_sent(), 10);
         }
     }
 
