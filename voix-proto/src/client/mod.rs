@@ -354,6 +354,10 @@ impl ClientSession {
                     let rtt = now.saturating_duration_since(sent);
                     self.last_rtt = Some(rtt);
                     self.events.push_back(ClientEvent::RoundTrip(rtt));
+                }
+                // Even a PING forgotten for its round trip shows the server
+                // is there, and the wait starts over.
+                if token < self.next_ping {
                     self.answered_up_to(token);
                 }
             }

@@ -596,3 +596,21 @@ fn the_ping_timeout_can_be_changed_and_answers_reset_it() {
     session.handle_timeout(t0 + Duration::from_secs(5));
     assert!(session.is_closed());
 }
+
+/// A PING forgotten for its round trip (too many were outstanding) still
+/// counts as answered for the timeout when its PONG comes.
+#[test]
+fn an_answer_to_a_forgotten_ping_resets_the_timeout() {
+    let mut session = registered("A");
+    session.set_ping_timeout(Duration::from_secs(60));
+    let t0 = Instant::now();
+    for second in 0..9 {
+        session.ping(t0 + Duration::from_secs(second)).unwrap();
+    }
+    // Pings 1 to 8 were forgotten when the ninth was sent; 8 is answered.
+    session.handle_input(t0 + Duration::from_secs(9), b"PONG: 8\r\n");
+    let ninth = t0 + Duration::from_secs(8);
+    assert_eq!(session.poll_timeout(), Some(ninth + Duration::from_secs(60)));
+    session.handle_timeout(t0 + Duration::from_secs(61));
+    assert!(!session.is_closed(), "the server answered at 9 s");
+}
