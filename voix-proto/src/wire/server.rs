@@ -320,12 +320,16 @@ impl<'a> ServerMessage<'a> {
     /// The arguments of `ERROR`: ` CODE: reason`.
     #[inline(never)]
     fn error(rest: &'a str) -> Result<Self, ParseError> {
+        let (code, reason) = Self::error_arguments(rest)?;
+        let code = ErrorCode::from_word(code).ok_or(ParseError::UnknownErrorCode)?;
+        Ok(Self::Error { code, reason })
+    }
+
+    /// ` CODE: reason`, the code as a word whether it is known or not.
+    fn error_arguments(rest: &'a str) -> Result<(&'a str, Text<'a>), ParseError> {
         let word = CommandWord::Error;
         let (code, reason) = syntax::run(word, rest, target_text)?;
-        Ok(Self::Error {
-            code: ErrorCode::from_word(code).ok_or(ParseError::UnknownErrorCode)?,
-            reason: syntax::text(word, reason)?,
-        })
+        Ok((code, syntax::text(word, reason)?))
     }
 
     /// The code word and reason of an `ERROR` line whatever its code, for
@@ -335,11 +339,10 @@ impl<'a> ServerMessage<'a> {
     /// unless the line is an `ERROR` line with a well-formed code (ASCII
     /// letters and digits) and reason.
     pub(crate) fn error_parts(line: &'a str) -> Option<(&'a str, Text<'a>)> {
-        let word = CommandWord::Error;
         let (CommandWord::Error, rest) = syntax::split_command(line).ok()? else { return None };
-        let (code, reason) = syntax::run(word, rest, target_text).ok()?;
+        let (code, reason) = Self::error_arguments(rest).ok()?;
         let well_formed = !code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric());
-        Some((code, syntax::text(word, reason).ok()?)).filter(|_| well_formed)
+        well_formed.then_some((code, reason))
     }
 
     /// The command word of this line.
